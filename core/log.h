@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/log.h - diagnostics on stderr, prefixed "popvault: ".  The only
+ * place core/ may print.  Every function saves and restores errno.
+ * Never pass a password or token here: the protocol trace in net.c redacts
+ * them before they reach log_debug().
+ */
+#ifndef PV_LOG_H
+#define PV_LOG_H
+
+#include "err.h"
+
+enum log_cat {
+	LOG_POP3 = 1u << 0,
+	LOG_IMAP = 1u << 1,
+	LOG_STORE = 1u << 2,
+	LOG_ARC = 1u << 3,
+	LOG_ENGINE = 1u << 4,
+	LOG_NET = 1u << 5,
+	LOG_ALL = 0xffu
+};
+
+/* verbosity: -1 quiet (warnings only), 0 normal, 1 verbose.
+ * debug_cats: a mask of enum log_cat for log_debug(). */
+void log_init(int verbosity, unsigned debug_cats);
+
+/* Parse "-d" arguments such as "pop3,store" or "all" into a mask.
+ * Returns false on an unknown name. */
+_Bool log_parse_cats(const char *s, unsigned *mask);
+
+int log_verbosity(void);
+_Bool log_debug_on(unsigned cat);
+
+/* log_warn appends ": strerror(errno)". */
+void log_warn(const char *fmt, ...) PV_PRINTF(1, 2);
+void log_warnx(const char *fmt, ...) PV_PRINTF(1, 2);
+void log_info(const char *fmt, ...) PV_PRINTF(1, 2);	/* not with -q */
+void log_verbose(const char *fmt, ...) PV_PRINTF(1, 2); /* only with -v */
+void log_debug(unsigned cat, const char *fmt, ...) PV_PRINTF(2, 3);
+
+/* Broken invariants only, never input: print and exit EX_SOFTWARE. */
+_Noreturn void fatal(const char *fmt, ...) PV_PRINTF(1, 2);
+_Noreturn void fatalx(const char *fmt, ...) PV_PRINTF(1, 2);
+
+#endif /* PV_LOG_H */

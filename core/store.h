@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/store.h - the state db (SQLite, WAL, synchronous=FULL): the ground
+ * truth for "done" and for the delete gate.  The only SQLite user.
+ *
+ * Model (docs/STATE.md):
+ *  - a volume row per archive volume: PENDING from the moment its messages
+ *    are recorded until its file is durable under its final name, DONE
+ *    after;
+ *  - a blob row per distinct content (SHA-256 of the exact bytes) naming
+ *    the volume and member holding it;
+ *  - a message row per (account, UIDL) naming its content and the volume
+ *    whose manifest records it; its state follows its volume's, and it is
+ *    marked deleted once the server was told to delete it and said so.
+ * Journal before act: rows are written (PENDING) before the volume is
+ * renamed into place; store_volume_done() afterwards.  A run that dies in
+ * between leaves PENDING volumes that the next run settles by looking for
+ * the file (store_volumes_pending, store_volume_done/_drop).
+ *
+ * UIDLs are bound as blobs (any bytes), never pasted into SQL text.
+ */
+#ifndef PV_STORE_H
+#define PV_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct store; /* opaque */
+
+#define STORE_SCHEMA_VERSION 1
+
+enum store_open_flags {
+	STORE_CREATE = 1u << 0,	  /* create the file (and schema) if missing */
+	STORE_READONLY = 1u << 1, /* status: no lock, no writes */
+};
+
+enum store_state { STORE_PENDING = 0, STORE_DONE = 1 };
+
+struct store_msg {
+	const char *account; /* borrowed in arguments; owned in results
+				(release with store_msg_clear) */
+	const char *uidl;
+	size_t uidl_len;
+	char sha256[65];
+	uint64_t size;	    /* bytes stored */
+	uint64_t list_size; /* what LIST said */
+	const char *message_id; /* NULL if none */
+	char canon[65];		/* canonical-content hash, "" if none */
+	int64_t date;		/* the date used as the member's mtime */
+	int date_off;
+	const char *date_src; /* "received", "date", "fetched" */
+	int64_t first_seen;   /* first retrieval, unix seconds */
+	int64_t volume_id;    /* volume whose manifest records this row */
+	enum store_state state;
+	int64_t deleted_at; /* 0: still on the server as far as we know */
+};
+
+struct store_volume {
+	int64_t id;
+	char *name; /* owned by the array; see store_volumes_free */
+	enum store_state state;
+	int64_t created;
+};
+
+/* Open (creating with STORE_CREATE) the state db at 'path' and, unless
+ * STORE_READONLY, take the run lock on "<path>.lock" (fcntl): a second run
+ * on the same state gets PV_EBUSY naming the holder's pid.  A file that is
+ * not a popvault state db, is damaged, or has a newer schema version than
+ * this program knows is PV_EIO/PV_ECONFIG with a clear text, never
+ * silently replaced.  Older schemas are migrated forward. */
+enum pv_code store_open(const char *path, unsigned flags, struct store **out,
+    struct pv_err *err);
+
+/* Release the lock and close.  Accepts NULL. */
+void store_close(struct store *st);
+
+/* Explicit transaction (BEGIN IMMEDIATE / COMMIT / ROLLBACK) around a
+ * batch of the writes below; outside one, each write is its own. */
+enum pv_code store_begin(struct store *st, struct pv_err *err);
+enum pv_code store_commit(struct store *st, struct pv_err *err);
+void store_rollback(struct store *st);
+
+/* Look up (account, uidl).  *found false when unknown (then *out is
+ * untouched).  On found, *out is filled with owned strings (release with
+ * store_msg_clear). */
+enum pv_code store_msg_get(struct store *st, const char *account,
+    const char *uidl, size_t uidl_len, struct store_msg *out, bool *found,
+    struct pv_err *err);
+void store_msg_clear(struct store_msg *m);
+
+/* Record a message row as PENDING in m->volume_id.  PV_EINTERNAL if
+ * (account, uidl) exists already. */
+enum pv_code store_msg_add(struct store *st, const struct store_msg *m,
+    struct pv_err *err);
+
+/* The server was told to delete it (DELE acknowledged, QUIT done). */
+enum pv_code store_msg_deleted(struct store *st, const char *account,
+    const char *uidl, size_t uidl_len, int64_t when, struct pv_err *err);
+
+/* Is content 'sha256' stored already (in a PENDING or DONE volume)?
+ * If so and volume/member are non-NULL, they receive owned copies of the
+ * holding volume's name and the member name (free()). */
+enum pv_code store_blob_get(struct store *st, const char *sha256,
+    bool *found, char **volume, char **member, struct pv_err *err);
+
+/* Record that 'sha256' (size bytes) is member 'member' of volume_id. */
+enum pv_code store_blob_add(struct store *st, const char *sha256,
+    uint64_t size, int64_t volume_id, const char *member,
+    struct pv_err *err);
+
+/* A new PENDING volume row; *id receives its id. */
+enum pv_code store_volume_add(struct store *st, const char *name,
+    int64_t created, int64_t *id, struct pv_err *err);
+
+/* The volume file is durable under its final name: the volume and every
+ * message row recorded in it become DONE, in one transaction. */
+enum pv_code store_volume_done(struct store *st, int64_t id,
+    struct pv_err *err);
+
+/* The volume never became visible: remove it and every row (messages,
+ * blobs) that named it, in one transaction. */
+enum pv_code store_volume_drop(struct store *st, int64_t id,
+    struct pv_err *err);
+
+/* Every PENDING volume (for recovery at the start of a run).  Free the
+ * array with store_volumes_free(). */
+enum pv_code store_volumes_pending(struct store *st,
+    struct store_volume **vols, size_t *n, struct pv_err *err);
+void store_volumes_free(struct store_volume *vols, size_t n);
+
+/* Runs: one row per run, one per account in it. */
+struct store_run_acct {
+	const char *account;
+	uint64_t seen;	   /* messages on the server */
+	uint64_t fetched;  /* retrieved in this run */
+	uint64_t stored;   /* new content written to a volume */
+	uint64_t dups;	   /* retrieved but content already stored */
+	uint64_t deleted;  /* deleted on the server */
+	uint64_t failed;   /* messages that could not be copied */
+	uint64_t bytes;	   /* bytes retrieved */
+	const char *code;  /* pv_codename() of the outcome, "ok" when done */
+	const char *error; /* the one-line error, or NULL */
+	int64_t started, ended;
+};
+enum pv_code store_run_begin(struct store *st, const char *command,
+    int64_t started, int64_t *run_id, struct pv_err *err);
+enum pv_code store_run_account(struct store *st, int64_t run_id,
+    const struct store_run_acct *a, struct pv_err *err);
+enum pv_code store_run_end(struct store *st, int64_t run_id, int64_t ended,
+    const char *outcome, struct pv_err *err);
+
+/* Per-account summary for `popvault status`. */
+struct store_status {
+	const char *account; /* borrowed for the callback */
+	uint64_t messages;   /* DONE message rows */
+	uint64_t bytes;	     /* their size */
+	uint64_t pending;    /* PENDING rows */
+	uint64_t deleted;    /* rows deleted on the server */
+	int64_t newest;	     /* newest first_seen of a DONE row, 0 if none */
+	int64_t last_ok;     /* end of the last run that completed it, or 0 */
+	int64_t last_fail;   /* end of the last run that failed it, or 0 */
+	const char *last_error; /* that failure's text, or NULL */
+};
+enum pv_code store_status_each(struct store *st,
+    enum pv_code (*cb)(void *arg, const struct store_status *s,
+	struct pv_err *err),
+    void *arg, struct pv_err *err);
+
+#endif /* PV_STORE_H */
