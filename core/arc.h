@@ -15,7 +15,7 @@
 
 #include "err.h"
 
-struct arc;	 /* opaque: one volume being written */
+struct arc;    /* opaque: one volume being written */
 struct arc_rd; /* opaque: one volume being read */
 
 enum arc_filter { ARC_GZIP, ARC_ZSTD, ARC_XZ, ARC_NONE };
@@ -53,8 +53,7 @@ void arc_abort(struct arc *a);
 /* Remove temporary files left in 'dir' by a run that died (only ours, by
  * their name pattern).  Call only while holding the state lock.
  * *nremoved counts them. */
-enum pv_code arc_cleanup(const char *dir, size_t *nremoved,
-    struct pv_err *err);
+enum pv_code arc_cleanup(const char *dir, size_t *nremoved, struct pv_err *err);
 
 /* Reading (restore, verify, rebuilding the state, tests). */
 enum pv_code arc_rd_open(const char *path, struct arc_rd **out,
@@ -62,8 +61,8 @@ enum pv_code arc_rd_open(const char *path, struct arc_rd **out,
 /* Next member: *member (borrowed until the next call), *size, *mtime.
  * *eof set at the end (outputs untouched then).  PV_EIO on a damaged
  * volume (truncated, bad checksum), naming the volume. */
-enum pv_code arc_rd_next(struct arc_rd *r, const char **member,
-    uint64_t *size, int64_t *mtime, _Bool *eof, struct pv_err *err);
+enum pv_code arc_rd_next(struct arc_rd *r, const char **member, uint64_t *size,
+    int64_t *mtime, _Bool *eof, struct pv_err *err);
 /* Read up to cap bytes of the current member; *got 0 at its end. */
 enum pv_code arc_rd_data(struct arc_rd *r, void *p, size_t cap, size_t *got,
     struct pv_err *err);

@@ -10,7 +10,7 @@
 #include <stdarg.h>
 
 #define PV_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define PV_ERR_MAX	256 /* like libcurl's CURL_ERROR_SIZE */
+#define PV_ERR_MAX      256 /* like libcurl's CURL_ERROR_SIZE */
 
 enum pv_code {
 	PV_OK = 0,

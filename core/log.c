@@ -19,13 +19,13 @@ static const struct {
 	const char *name;
 	unsigned cat;
 } cats[] = {
-	{"pop3", LOG_POP3},
-	{"imap", LOG_IMAP},
-	{"store", LOG_STORE},
-	{"arc", LOG_ARC},
-	{"engine", LOG_ENGINE},
-	{"net", LOG_NET},
-	{"all", LOG_ALL},
+    {"pop3", LOG_POP3},
+    {"imap", LOG_IMAP},
+    {"store", LOG_STORE},
+    {"arc", LOG_ARC},
+    {"engine", LOG_ENGINE},
+    {"net", LOG_NET},
+    {"all", LOG_ALL},
 };
 
 void

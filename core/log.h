@@ -34,7 +34,7 @@ _Bool log_debug_on(unsigned cat);
 /* log_warn appends ": strerror(errno)". */
 void log_warn(const char *fmt, ...) PV_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) PV_PRINTF(1, 2);
-void log_info(const char *fmt, ...) PV_PRINTF(1, 2);	/* not with -q */
+void log_info(const char *fmt, ...) PV_PRINTF(1, 2);    /* not with -q */
 void log_verbose(const char *fmt, ...) PV_PRINTF(1, 2); /* only with -v */
 void log_debug(unsigned cat, const char *fmt, ...) PV_PRINTF(2, 3);
 

@@ -27,7 +27,7 @@
 
 struct buf;
 
-#define MANIFEST_NAME	 "MANIFEST.popvault"
+#define MANIFEST_NAME    "MANIFEST.popvault"
 #define MANIFEST_VERSION 1
 
 enum manifest_kind { MANIFEST_STORED, MANIFEST_REF };
@@ -41,10 +41,10 @@ struct manifest_rec {
 	uint64_t size;
 	int64_t date;
 	int date_off;
-	char *date_src;	  /* "received", "date", "fetched" */
+	char *date_src;   /* "received", "date", "fetched" */
 	char *message_id; /* NULL if none */
-	char *entry;	  /* member name (see kind) */
-	char canon[65];	  /* "" if none */
+	char *entry;      /* member name (see kind) */
+	char canon[65];   /* "" if none */
 	int64_t first_seen;
 };
 
@@ -61,8 +61,8 @@ bool manifest_format_rec(struct buf *out, const struct manifest_rec *r);
  * a callback's non-OK code stops and is returned. */
 enum pv_code manifest_parse(const char *p, size_t n, char **volume,
     int64_t *created,
-    enum pv_code (*rec)(void *arg, const struct manifest_rec *r,
-	struct pv_err *err),
+    enum pv_code (
+        *rec)(void *arg, const struct manifest_rec *r, struct pv_err *err),
     void *arg, struct pv_err *err);
 
 /* Free the strings in r and zero it. */

@@ -18,26 +18,25 @@
 /* Header bytes kept for parsing; headers beyond are still passed to the
  * canonical callback but not parsed.  Bounds memory per message. */
 #define MSG_HEADER_KEEP (64u * 1024u)
-#define MSG_ID_MAX	998u
+#define MSG_ID_MAX      998u
 
 struct msg_info {
-	char *message_id; /* owned; normalized (see msg_normalize_id); NULL
-			     when the message has none */
-	bool has_date;	  /* a parseable Date header */
-	int64_t date;	  /* seconds since the epoch, UTC */
-	int date_off;	  /* the header's zone, minutes east of UTC */
+	char *message_id;  /* owned; normalized (see msg_normalize_id); NULL
+	                      when the message has none */
+	bool has_date;     /* a parseable Date header */
+	int64_t date;      /* seconds since the epoch, UTC */
+	int date_off;      /* the header's zone, minutes east of UTC */
 	bool has_received; /* at least one parseable Received date */
 	int64_t received;  /* the newest of them, UTC */
 	int received_off;
-	uint64_t size;	   /* bytes fed */
+	uint64_t size; /* bytes fed */
 };
 
 struct msg_scan; /* opaque streaming scanner */
 
 /* canon(arg, p, n) receives the canonical content in order, in pieces;
  * may be NULL.  Free with msg_scan_free(). */
-struct msg_scan *msg_scan_new(void (*canon)(void *arg, const void *p,
-				  size_t n),
+struct msg_scan *msg_scan_new(void (*canon)(void *arg, const void *p, size_t n),
     void *arg);
 
 /* Feed the next n bytes of the message (any split). */

@@ -24,19 +24,19 @@ enum net_proto { NET_POP3, NET_IMAP };
 struct net_conf {
 	enum net_proto proto;
 	const char *host;     /* borrowed */
-	unsigned port;	      /* 0: the protocol's default for 'implicit_tls' */
+	unsigned port;        /* 0: the protocol's default for 'implicit_tls' */
 	bool implicit_tls;    /* pop3s/imaps; else STLS/STARTTLS is required */
 	bool allow_plaintext; /* no TLS at all (explicit opt-in only) */
 	const char *user;     /* borrowed; NULL: no login */
 	const char *password; /* borrowed secret; never logged */
 	const char *bearer;   /* borrowed OAuth2 token, or NULL */
 	const char *auth;     /* mechanism to pin ("PLAIN", "LOGIN", "USER",
-				 "APOP", "XOAUTH2", ...), or NULL: libcurl's
-				 choice among what the server offers */
+	                         "APOP", "XOAUTH2", ...), or NULL: libcurl's
+	                         choice among what the server offers */
 	const char *cafile;   /* PEM bundle to trust instead of the system's */
-	const char *pinnedkey; /* "sha256//..." public key pin, or NULL */
+	const char *pinnedkey;   /* "sha256//..." public key pin, or NULL */
 	long connect_timeout_ms; /* bounds connect + TLS + login */
-	long io_timeout_ms;	 /* bounds every single wait afterwards */
+	long io_timeout_ms;      /* bounds every single wait afterwards */
 	volatile sig_atomic_t *abort; /* set by a signal handler; or NULL */
 };
 

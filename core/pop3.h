@@ -17,13 +17,13 @@
 #include "err.h"
 
 struct net_conf; /* net.h */
-struct pop3;	 /* opaque: one logged-in session */
+struct pop3;     /* opaque: one logged-in session */
 
 struct pop3_item {
-	size_t num;	 /* message number in this session, 1-based */
+	size_t num;       /* message number in this session, 1-based */
 	const char *uidl; /* borrowed from the session; NUL-terminated but may
-			    hold any byte but CR, LF and NUL: never use it raw
-			    in a path or in SQL text */
+	                    hold any byte but CR, LF and NUL: never use it raw
+	                    in a path or in SQL text */
 	size_t uidl_len;
 	uint64_t size; /* octets, as LIST reports them */
 };
@@ -65,11 +65,11 @@ bool pop3_uidl_is_unique(const struct pop3 *p, const struct pop3_item *it);
  * then returns that code; the session is then unusable (drop it). */
 struct pop3_retr_cb {
 	enum pv_code (*begin)(void *arg, size_t i, struct pv_err *err);
-	enum pv_code (*data)(void *arg, const char *p, size_t n,
-	    struct pv_err *err);
+	enum pv_code (
+	    *data)(void *arg, const char *p, size_t n, struct pv_err *err);
 	enum pv_code (*end)(void *arg, size_t i, struct pv_err *err);
-	enum pv_code (*failed)(void *arg, size_t i, const char *text,
-	    struct pv_err *err);
+	enum pv_code (
+	    *failed)(void *arg, size_t i, const char *text, struct pv_err *err);
 };
 
 /* RETR nums[0..n) in that order, keeping up to 'window' commands in

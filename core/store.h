@@ -33,7 +33,7 @@ struct store; /* opaque */
 #define STORE_SCHEMA_VERSION 1
 
 enum store_open_flags {
-	STORE_CREATE = 1u << 0,	  /* create the file (and schema) if missing */
+	STORE_CREATE = 1u << 0,   /* create the file (and schema) if missing */
 	STORE_READONLY = 1u << 1, /* status: no lock, no writes */
 };
 
@@ -41,15 +41,15 @@ enum store_state { STORE_PENDING = 0, STORE_DONE = 1 };
 
 struct store_msg {
 	const char *account; /* borrowed in arguments; owned in results
-				(release with store_msg_clear) */
+	                        (release with store_msg_clear) */
 	const char *uidl;
 	size_t uidl_len;
 	char sha256[65];
-	uint64_t size;	    /* bytes stored */
-	uint64_t list_size; /* what LIST said */
+	uint64_t size;          /* bytes stored */
+	uint64_t list_size;     /* what LIST said */
 	const char *message_id; /* NULL if none */
-	char canon[65];		/* canonical-content hash, "" if none */
-	int64_t date;		/* the date used as the member's mtime */
+	char canon[65];         /* canonical-content hash, "" if none */
+	int64_t date;           /* the date used as the member's mtime */
 	int date_off;
 	const char *date_src; /* "received", "date", "fetched" */
 	int64_t first_seen;   /* first retrieval, unix seconds */
@@ -103,13 +103,12 @@ enum pv_code store_msg_deleted(struct store *st, const char *account,
 /* Is content 'sha256' stored already (in a PENDING or DONE volume)?
  * If so and volume/member are non-NULL, they receive owned copies of the
  * holding volume's name and the member name (free()). */
-enum pv_code store_blob_get(struct store *st, const char *sha256,
-    bool *found, char **volume, char **member, struct pv_err *err);
+enum pv_code store_blob_get(struct store *st, const char *sha256, bool *found,
+    char **volume, char **member, struct pv_err *err);
 
 /* Record that 'sha256' (size bytes) is member 'member' of volume_id. */
-enum pv_code store_blob_add(struct store *st, const char *sha256,
-    uint64_t size, int64_t volume_id, const char *member,
-    struct pv_err *err);
+enum pv_code store_blob_add(struct store *st, const char *sha256, uint64_t size,
+    int64_t volume_id, const char *member, struct pv_err *err);
 
 /* A new PENDING volume row; *id receives its id. */
 enum pv_code store_volume_add(struct store *st, const char *name,
@@ -127,20 +126,20 @@ enum pv_code store_volume_drop(struct store *st, int64_t id,
 
 /* Every PENDING volume (for recovery at the start of a run).  Free the
  * array with store_volumes_free(). */
-enum pv_code store_volumes_pending(struct store *st,
-    struct store_volume **vols, size_t *n, struct pv_err *err);
+enum pv_code store_volumes_pending(struct store *st, struct store_volume **vols,
+    size_t *n, struct pv_err *err);
 void store_volumes_free(struct store_volume *vols, size_t n);
 
 /* Runs: one row per run, one per account in it. */
 struct store_run_acct {
 	const char *account;
-	uint64_t seen;	   /* messages on the server */
+	uint64_t seen;     /* messages on the server */
 	uint64_t fetched;  /* retrieved in this run */
 	uint64_t stored;   /* new content written to a volume */
-	uint64_t dups;	   /* retrieved but content already stored */
+	uint64_t dups;     /* retrieved but content already stored */
 	uint64_t deleted;  /* deleted on the server */
 	uint64_t failed;   /* messages that could not be copied */
-	uint64_t bytes;	   /* bytes retrieved */
+	uint64_t bytes;    /* bytes retrieved */
 	const char *code;  /* pv_codename() of the outcome, "ok" when done */
 	const char *error; /* the one-line error, or NULL */
 	int64_t started, ended;
@@ -156,17 +155,17 @@ enum pv_code store_run_end(struct store *st, int64_t run_id, int64_t ended,
 struct store_status {
 	const char *account; /* borrowed for the callback */
 	uint64_t messages;   /* DONE message rows */
-	uint64_t bytes;	     /* their size */
+	uint64_t bytes;      /* their size */
 	uint64_t pending;    /* PENDING rows */
 	uint64_t deleted;    /* rows deleted on the server */
-	int64_t newest;	     /* newest first_seen of a DONE row, 0 if none */
+	int64_t newest;      /* newest first_seen of a DONE row, 0 if none */
 	int64_t last_ok;     /* end of the last run that completed it, or 0 */
 	int64_t last_fail;   /* end of the last run that failed it, or 0 */
 	const char *last_error; /* that failure's text, or NULL */
 };
 enum pv_code store_status_each(struct store *st,
-    enum pv_code (*cb)(void *arg, const struct store_status *s,
-	struct pv_err *err),
+    enum pv_code (
+        *cb)(void *arg, const struct store_status *s, struct pv_err *err),
     void *arg, struct pv_err *err);
 
 #endif /* PV_STORE_H */

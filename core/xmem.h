@@ -21,10 +21,10 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PV_PRINTF(1, 2);
 
 /* Free and set the pointer to NULL. */
-#define XFREE(p)                                                              \
-	do {                                                                  \
-		free(p);                                                      \
-		(p) = NULL;                                                   \
+#define XFREE(p)            \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
 	} while (0)
 
 /* Wipe a secret string (explicit_bzero) and free it.  Accepts NULL. */

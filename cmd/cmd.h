@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd/cmd.h - the commands and what they share: the user interface lives
+ * here (argv, environment, stdout, exit status); core/ does the work.
+ */
+#ifndef PV_CMD_H
+#define PV_CMD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+struct config;
+struct config_account;
+
+struct globals {
+	const char *config_path; /* -C; NULL: the default if it exists */
+	volatile sig_atomic_t *abort;
+};
+
+int cmd_backup(int argc, char **argv, struct globals *g);
+int cmd_status(int argc, char **argv, struct globals *g);
+
+/* Load the config file (g->config_path, else the default path if it
+ * exists) into c.  'required': a missing default is an error. */
+enum pv_code cmd_load_config(struct config *c, const char *path, bool required,
+    struct pv_err *err);
+
+/* The state path: c->state, else $XDG_STATE_HOME/popvault/state.db or
+ * ~/.local/state/popvault/state.db.  Creates the parent directory (0700)
+ * when 'create'.  free() the result. */
+enum pv_code cmd_state_path(const struct config *c, bool create, char **out,
+    struct pv_err *err);
+
+/* mkdir -p with mode 0700 for the parts it creates. */
+enum pv_code cmd_mkdirs(const char *path, struct pv_err *err);
+
+/* The account's password: --password-file/--password-command (given as
+ * file/command), else the config (password, passwordeval,
+ * password_file), else $POPVAULT_PASSWORD.  free with xfree_secret(). */
+enum pv_code cmd_password(const struct config_account *a, const char *file,
+    const char *command, char **out, struct pv_err *err);
+
+/* JSON string (with quotes) on fp; bytes that are not printable ASCII are
+ * \u-escaped byte by byte. */
+void cmd_json_str(FILE *fp, const char *s);
+
+/* "12.3 MB" style. */
+const char *cmd_human(uint64_t bytes, char *buf, size_t cap);
+
+/* Seconds since the epoch now. */
+int64_t cmd_now(void);
+
+#endif /* PV_CMD_H */

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd/cmd_backup.c - popvault backup: every selected POP3 account into
+ * archive volumes, one account after the other; the summary on stdout.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "store.h"
+#include "xmem.h"
+
+enum {
+	OPT_FROM = 256,
+	OPT_ARCHIVE,
+	OPT_STATE,
+	OPT_CAFILE,
+	OPT_PLAINTEXT,
+	OPT_AUTH,
+	OPT_PWFILE,
+	OPT_PWCMD,
+	OPT_DELETE,
+	OPT_DELETE_AFTER,
+	OPT_JSON,
+	OPT_COMPRESS,
+	OPT_LEVEL,
+	OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_WINDOW,
+	OPT_MAX_SIZE,
+	OPT_VOLUME_SIZE,
+	OPT_PINNEDKEY,
+};
+
+static const struct option opts[] = {
+    {"from", required_argument, NULL, OPT_FROM},
+    {"archive", required_argument, NULL, OPT_ARCHIVE},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"config", required_argument, NULL, 'C'},
+    {"cafile", required_argument, NULL, OPT_CAFILE},
+    {"pinnedkey", required_argument, NULL, OPT_PINNEDKEY},
+    {"allow-plaintext", no_argument, NULL, OPT_PLAINTEXT},
+    {"auth", required_argument, NULL, OPT_AUTH},
+    {"password-file", required_argument, NULL, OPT_PWFILE},
+    {"password-command", required_argument, NULL, OPT_PWCMD},
+    {"delete", no_argument, NULL, OPT_DELETE},
+    {"delete-after", required_argument, NULL, OPT_DELETE_AFTER},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"level", required_argument, NULL, OPT_LEVEL},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"volume-size", required_argument, NULL, OPT_VOLUME_SIZE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: popvault backup [--from URL]... [--archive DIR] [OPTIONS] [ACCOUNT...]\n"
+	    "\n"
+	    "Copy every message of the POP3 accounts (from --from, or the config file)\n"
+	    "into compressed archive volumes in DIR; a later run copies only what is new.\n"
+	    "\n"
+	    "  --from URL               pop3s://user@host[:port] (TLS), or pop3://... (STLS required)\n"
+	    "  --archive DIR            where the volumes go (created if missing)\n"
+	    "  --state FILE             the state db (default ~/.local/state/popvault/state.db)\n"
+	    "  -C, --config FILE        accounts and defaults from FILE\n"
+	    "  --password-file F        the password is the first line of F (mode 0600)\n"
+	    "  --password-command CMD   the password is the first line CMD prints\n"
+	    "                           (else: the config, else $POPVAULT_PASSWORD)\n"
+	    "  --cafile PEM             trust these CA certificates instead of the system's\n"
+	    "  --pinnedkey sha256//...  also require this server public key\n"
+	    "  --auth MECH              pin the login: PLAIN, LOGIN, USER, APOP, XOAUTH2, ...\n"
+	    "  --allow-plaintext        allow a connection without TLS (password in the clear)\n"
+	    "  --delete                 delete from the server what is safely archived\n"
+	    "  --delete-after DURATION  ... once first fetched that long ago (30d, 12h)\n"
+	    "  -n, --dry-run            say what would happen; change nothing anywhere\n"
+	    "  --json                   the summary as JSON on stdout\n"
+	    "  --compress gzip|zstd|xz|none, --level N   volume compression\n"
+	    "  --volume-size SIZE       start a new volume past SIZE (default 1G)\n"
+	    "  --max-size SIZE          leave messages bigger than SIZE on the server\n"
+	    "  --timeout DURATION       give up on a silent server after this (default 60s)\n"
+	    "  --connect-timeout DURATION   connect + TLS + login (default 30s)\n"
+	    "  --window N               POP3 commands in flight when pipelining\n");
+}
+
+struct acct_result {
+	const char *name;
+	struct engine_stats s;
+	enum pv_code code;
+	char error[PV_ERR_MAX];
+	int64_t started, ended;
+};
+
+static void
+print_json(const struct acct_result *res, size_t n, int status, bool dry)
+{
+	size_t i;
+
+	printf(
+	    "{\"command\":\"backup\",\"dry_run\":%s,\"ok\":%s,\"exit\":%d,\"accounts\":[",
+	    dry ? "true" : "false", status == EX_OK ? "true" : "false", status);
+	for (i = 0; i < n; i++) {
+		const struct acct_result *r = &res[i];
+
+		printf("%s{\"account\":", i ? "," : "");
+		cmd_json_str(stdout, r->name);
+		printf(
+		    ",\"status\":\"%s\",\"seen\":%llu,\"known\":%llu,\"fetched\":%llu,\"stored\":%llu,\"duplicates\":%llu,\"deleted\":%llu,\"failed\":%llu,\"bytes\":%llu,\"volumes\":%llu,\"duration_ms\":%lld",
+		    pv_codename(r->code), (unsigned long long)r->s.seen,
+		    (unsigned long long)r->s.known,
+		    (unsigned long long)r->s.fetched,
+		    (unsigned long long)r->s.stored,
+		    (unsigned long long)r->s.dups,
+		    (unsigned long long)r->s.deleted,
+		    (unsigned long long)r->s.failed,
+		    (unsigned long long)r->s.bytes,
+		    (unsigned long long)r->s.volumes,
+		    (long long)(r->ended - r->started) * 1000);
+		if (dry)
+			printf(
+			    ",\"would_fetch\":%llu,\"would_fetch_bytes\":%llu,\"would_delete\":%llu",
+			    (unsigned long long)r->s.would_fetch,
+			    (unsigned long long)r->s.would_fetch_bytes,
+			    (unsigned long long)r->s.would_delete);
+		printf(",\"error\":");
+		cmd_json_str(stdout, r->code == PV_OK ? NULL : r->error);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void
+print_table(const struct acct_result *res, size_t n, bool dry)
+{
+	char hb[32];
+	size_t i, w = 7;
+
+	for (i = 0; i < n; i++)
+		if (strlen(res[i].name) > w)
+			w = strlen(res[i].name);
+	if (dry) {
+		printf("%-*s %7s %10s %12s %12s\n", (int)w, "ACCOUNT", "SEEN",
+		    "TO FETCH", "BYTES", "TO DELETE");
+		for (i = 0; i < n; i++)
+			printf("%-*s %7llu %10llu %12s %12llu%s%s\n", (int)w,
+			    res[i].name, (unsigned long long)res[i].s.seen,
+			    (unsigned long long)res[i].s.would_fetch,
+			    cmd_human(res[i].s.would_fetch_bytes, hb,
+			        sizeof(hb)),
+			    (unsigned long long)res[i].s.would_delete,
+			    res[i].code == PV_OK ? "" : "  ",
+			    res[i].code == PV_OK ? ""
+			                         : pv_codename(res[i].code));
+		return;
+	}
+	printf("%-*s %7s %7s %7s %6s %7s %6s %10s  %s\n", (int)w, "ACCOUNT",
+	    "SEEN", "FETCHED", "STORED", "DUPS", "DELETED", "FAILED", "BYTES",
+	    "STATUS");
+	for (i = 0; i < n; i++)
+		printf("%-*s %7llu %7llu %7llu %6llu %7llu %6llu %10s  %s\n",
+		    (int)w, res[i].name, (unsigned long long)res[i].s.seen,
+		    (unsigned long long)res[i].s.fetched,
+		    (unsigned long long)res[i].s.stored,
+		    (unsigned long long)res[i].s.dups,
+		    (unsigned long long)res[i].s.deleted,
+		    (unsigned long long)res[i].s.failed,
+		    cmd_human(res[i].s.bytes, hb, sizeof(hb)),
+		    pv_codename(res[i].code));
+}
+
+/* Tell the account's outcome on stderr: one line, also for cron mail. */
+static void
+report(const struct acct_result *r, bool dry)
+{
+	char hb[32];
+
+	if (r->code != PV_OK && r->code != PV_EMSG)
+		return; /* the error line says it */
+	if (dry)
+		log_info(
+		    "account %s: %llu on the server, would fetch %llu (%s), would delete %llu",
+		    r->name, (unsigned long long)r->s.seen,
+		    (unsigned long long)r->s.would_fetch,
+		    cmd_human(r->s.would_fetch_bytes, hb, sizeof(hb)),
+		    (unsigned long long)r->s.would_delete);
+	else
+		log_info(
+		    "account %s: %llu on the server, %llu new (%s), %llu stored, %llu duplicate(s), %llu deleted, %llu failed",
+		    r->name, (unsigned long long)r->s.seen,
+		    (unsigned long long)r->s.fetched,
+		    cmd_human(r->s.bytes, hb, sizeof(hb)),
+		    (unsigned long long)r->s.stored,
+		    (unsigned long long)r->s.dups,
+		    (unsigned long long)r->s.deleted,
+		    (unsigned long long)r->s.failed);
+}
+
+struct bopts {
+	const char *pwfile, *pwcmd;
+	const char *cafile, *pinnedkey, *auth;
+	bool plaintext, json, dry;
+	int keep; /* -1: as configured */
+	int64_t delete_after;
+};
+
+/* Command-line settings win over the config, account by account. */
+static void
+apply_overrides(struct config *c, const struct bopts *o)
+{
+	size_t i;
+
+	for (i = 0; i < c->naccounts; i++) {
+		struct config_account *a = &c->accounts[i];
+
+		if (o->cafile != NULL) {
+			free(a->cafile);
+			a->cafile = xstrdup(o->cafile);
+		}
+		if (o->pinnedkey != NULL) {
+			free(a->pinnedkey);
+			a->pinnedkey = xstrdup(o->pinnedkey);
+		}
+		if (o->auth != NULL) {
+			free(a->auth);
+			a->auth = xstrdup(o->auth);
+		}
+		if (o->plaintext)
+			a->allow_plaintext = true;
+		if (o->keep >= 0) {
+			a->keep = (enum config_keep)o->keep;
+			a->delete_after = o->delete_after;
+		}
+	}
+}
+
+static int usage_error(const char *fmt, ...) PV_PRINTF(1, 2);
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "popvault: backup: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'popvault backup --help')\n");
+	return EX_USAGE;
+}
+
+int
+cmd_backup(int argc, char **argv, struct globals *g)
+{
+	struct config cfg;
+	struct bopts o;
+	struct pv_err err;
+	struct store *st = NULL;
+	struct engine *eng = NULL;
+	struct engine_opts eo;
+	struct acct_result *res = NULL;
+	const char **from = NULL;
+	size_t nfrom = 0, nres = 0, i;
+	char *state_path = NULL;
+	const char *config_path = g->config_path, *env;
+	enum pv_code worst = PV_OK, rc;
+	int64_t run_id = 0;
+	int c, status;
+	char *archive = NULL, *state_opt = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.keep = -1;
+	config_init(&cfg);
+	memset(&eo, 0, sizeof(eo));
+	while ((c = getopt_long(argc, argv, "C:nh", opts, NULL)) != -1) {
+		int64_t d;
+		uint64_t sz;
+		char *end;
+		long l;
+
+		switch (c) {
+		case OPT_FROM:
+			from = xreallocarray(from, nfrom + 1, sizeof(*from));
+			from[nfrom++] = optarg;
+			break;
+		case OPT_ARCHIVE:
+			archive = optarg;
+			break;
+		case OPT_STATE:
+			state_opt = optarg;
+			break;
+		case 'C':
+			config_path = optarg;
+			break;
+		case OPT_CAFILE:
+			o.cafile = optarg;
+			break;
+		case OPT_PINNEDKEY:
+			o.pinnedkey = optarg;
+			break;
+		case OPT_PLAINTEXT:
+			o.plaintext = true;
+			break;
+		case OPT_AUTH:
+			o.auth = optarg;
+			break;
+		case OPT_PWFILE:
+			o.pwfile = optarg;
+			break;
+		case OPT_PWCMD:
+			o.pwcmd = optarg;
+			break;
+		case OPT_DELETE:
+			o.keep = CONFIG_DELETE;
+			break;
+		case OPT_DELETE_AFTER:
+			if (!config_parse_duration(optarg, &o.delete_after)) {
+				status = usage_error(
+				    "--delete-after: '%s' is not a duration such as 30d, 12h or 90m",
+				    optarg);
+				goto out_early;
+			}
+			o.keep = CONFIG_DELETE_AFTER;
+			break;
+		case 'n':
+			o.dry = true;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_COMPRESS:
+			if (strcmp(optarg, "gzip") != 0 &&
+			    strcmp(optarg, "zstd") != 0 &&
+			    strcmp(optarg, "xz") != 0 &&
+			    strcmp(optarg, "none") != 0) {
+				status = usage_error(
+				    "--compress: '%s': give gzip, zstd, xz or none",
+				    optarg);
+				goto out_early;
+			}
+			free(cfg.compress);
+			cfg.compress = xstrdup(optarg);
+			break;
+		case OPT_LEVEL:
+			l = strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || l < 0 || l > 22) {
+				status = usage_error(
+				    "--level: '%s' is not a number from 0 to 22",
+				    optarg);
+				goto out_early;
+			}
+			cfg.level = (int)l;
+			break;
+		case OPT_TIMEOUT:
+		case OPT_CONNECT_TIMEOUT:
+			if (!config_parse_duration(optarg, &d) || d == 0 ||
+			    d > 86400) {
+				status = usage_error(
+				    "'%s' is not a duration such as 60s or 5m",
+				    optarg);
+				goto out_early;
+			}
+			if (c == OPT_TIMEOUT)
+				cfg.timeout_ms = (long)d * 1000;
+			else
+				cfg.connect_timeout_ms = (long)d * 1000;
+			break;
+		case OPT_WINDOW:
+			l = strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || l < 1 ||
+			    l > 1000) {
+				status = usage_error(
+				    "--window: '%s' is not a number from 1 to 1000",
+				    optarg);
+				goto out_early;
+			}
+			cfg.window = (unsigned)l;
+			break;
+		case OPT_MAX_SIZE:
+		case OPT_VOLUME_SIZE:
+			if (!config_parse_size(optarg, &sz) || sz == 0) {
+				status = usage_error(
+				    "'%s' is not a size such as 50M or 2G",
+				    optarg);
+				goto out_early;
+			}
+			if (c == OPT_MAX_SIZE)
+				cfg.max_size = sz;
+			else if (sz < 1024 * 1024) {
+				status = usage_error(
+				    "--volume-size: '%s' is below 1M", optarg);
+				goto out_early;
+			} else
+				cfg.volume_size = sz;
+			break;
+		case 'h':
+			usage(stdout);
+			status = EX_OK;
+			goto out_early;
+		default:
+			usage(stderr);
+			status = EX_USAGE;
+			goto out_early;
+		}
+	}
+	if (o.pwfile != NULL && o.pwcmd != NULL) {
+		status = usage_error("%s",
+		    "give --password-file or --password-command, not both");
+		goto out_early;
+	}
+
+	/* The config file first, then the command line on top of it. */
+	rc = cmd_load_config(&cfg, config_path, nfrom == 0, &err);
+	for (i = 0; rc == PV_OK && i < nfrom; i++)
+		rc = config_add_url(&cfg, from[i], &err);
+	if (rc == PV_OK)
+		rc = config_finish(&cfg, &err);
+	if (rc != PV_OK) {
+		fprintf(stderr, "popvault: %s\n", err.msg);
+		status = pv_exitcode(rc);
+		goto out_early;
+	}
+	if (archive != NULL) {
+		free(cfg.archive);
+		cfg.archive = xstrdup(archive);
+	}
+	if (state_opt != NULL) {
+		free(cfg.state);
+		cfg.state = xstrdup(state_opt);
+	}
+	apply_overrides(&cfg, &o);
+	if (cfg.archive == NULL) {
+		status = usage_error("%s",
+		    "no archive directory: give --archive DIR or 'archive' in the config");
+		goto out_early;
+	}
+	/* Select accounts named on the command line, in that order. */
+	for (i = (size_t)optind; i < (size_t)argc; i++)
+		if (config_find(&cfg, argv[i]) == NULL) {
+			fprintf(stderr, "popvault: backup: no account '%s'%s\n",
+			    argv[i],
+			    cfg.naccounts ? "" : " (no accounts configured)");
+			status = EX_USAGE;
+			goto out_early;
+		}
+	if (cfg.naccounts == 0) {
+		fprintf(stderr,
+		    "popvault: backup: no accounts in the config\n");
+		status = EX_CONFIG;
+		goto out_early;
+	}
+
+	rc = cmd_state_path(&cfg, !o.dry, &state_path, &err);
+	if (rc == PV_OK && !o.dry)
+		rc = cmd_mkdirs(cfg.archive, &err);
+	if (rc == PV_OK) {
+		if (o.dry) {
+			if (access(state_path, F_OK) == 0)
+				rc = store_open(state_path, STORE_READONLY, &st,
+				    &err);
+		} else {
+			rc = store_open(state_path, STORE_CREATE, &st, &err);
+		}
+	}
+	eo.cfg = &cfg;
+	eo.dry_run = o.dry;
+	eo.abort = g->abort;
+	eo.now = cmd_now();
+	env = getenv("POPVAULT_TEST_STOP_AFTER");
+	if (env != NULL)
+		eo.stop_after = strtol(env, NULL, 10);
+	if (rc == PV_OK) {
+		eng = engine_new(st, &eo);
+		if (!o.dry)
+			rc = engine_recover(eng, &err);
+	}
+	if (rc == PV_OK && !o.dry)
+		rc = store_run_begin(st, "backup", eo.now, &run_id, &err);
+	if (rc != PV_OK) {
+		fprintf(stderr, "popvault: %s\n", err.msg);
+		status = pv_exitcode(rc);
+		goto out;
+	}
+
+	res = xcalloc(cfg.naccounts, sizeof(*res));
+	for (i = 0; i < cfg.naccounts; i++) {
+		const struct config_account *a = &cfg.accounts[i];
+		struct acct_result *r;
+		char *pw = NULL;
+		bool selected = optind >= argc;
+
+		for (int k = optind; k < argc && !selected; k++)
+			selected = strcmp(argv[k], a->name) == 0;
+		if (!selected)
+			continue;
+		r = &res[nres++];
+		r->name = a->name;
+		r->started = cmd_now();
+		if (*g->abort) {
+			rc = pv_errf(&err, PV_EABORT, "interrupted");
+		} else {
+			rc = cmd_password(a, o.pwfile, o.pwcmd, &pw, &err);
+			if (rc == PV_OK)
+				rc = engine_backup(eng, a, pw, &r->s, &err);
+		}
+		xfree_secret(pw);
+		r->ended = cmd_now();
+		r->code = rc;
+		if (rc != PV_OK) {
+			memcpy(r->error, err.msg, sizeof(r->error));
+			fprintf(stderr, "popvault: account %s: %s\n", a->name,
+			    err.msg);
+		}
+		report(r, o.dry);
+		if (pv_severity(rc) > pv_severity(worst))
+			worst = rc;
+		if (!o.dry) {
+			struct store_run_acct ra;
+			struct pv_err e2;
+
+			memset(&ra, 0, sizeof(ra));
+			ra.account = a->name;
+			ra.seen = r->s.seen;
+			ra.fetched = r->s.fetched;
+			ra.stored = r->s.stored;
+			ra.dups = r->s.dups;
+			ra.deleted = r->s.deleted;
+			ra.failed = r->s.failed;
+			ra.bytes = r->s.bytes;
+			ra.code = pv_codename(rc);
+			ra.error = rc == PV_OK ? NULL : r->error;
+			ra.started = r->started;
+			ra.ended = r->ended;
+			if (store_run_account(st, run_id, &ra, &e2) != PV_OK) {
+				fprintf(stderr, "popvault: %s\n", e2.msg);
+				worst = PV_EIO;
+			}
+		}
+		/* A local failure or an interrupt ends the run; a remote one
+		 * ends only its account. */
+		if (rc == PV_EIO || rc == PV_EINTERNAL || rc == PV_EABORT)
+			break;
+	}
+	if (!o.dry) {
+		struct pv_err e2;
+
+		if (store_run_end(st, run_id, cmd_now(), pv_codename(worst),
+		        &e2) != PV_OK) {
+			fprintf(stderr, "popvault: %s\n", e2.msg);
+			worst = PV_EIO;
+		}
+	}
+	status = pv_exitcode(worst);
+	if (o.json)
+		print_json(res, nres, status, o.dry);
+	else
+		print_table(res, nres, o.dry);
+out:
+	free(res);
+	engine_free(eng);
+	store_close(st);
+	free(state_path);
+out_early:
+	free(from);
+	config_free(&cfg);
+	return status;
+}

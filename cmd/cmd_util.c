@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd/cmd_util.c - what the commands share: config and state locations,
+ * passwords, JSON strings.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "secret.h"
+#include "xmem.h"
+
+static char *
+home_path(const char *xdg_var, const char *fallback, const char *rest)
+{
+	const char *x = getenv(xdg_var);
+	const char *home = getenv("HOME");
+
+	if (x != NULL && x[0] == '/')
+		return xasprintf("%s/%s", x, rest);
+	if (home == NULL || home[0] == '\0')
+		home = "/";
+	return xasprintf("%s/%s/%s", home, fallback, rest);
+}
+
+enum pv_code
+cmd_load_config(struct config *c, const char *path, bool required,
+    struct pv_err *err)
+{
+	char *def;
+	enum pv_code rc;
+
+	if (path != NULL)
+		return config_load(c, path, err);
+	def = home_path("XDG_CONFIG_HOME", ".config", "popvault/config");
+	if (access(def, F_OK) != 0) {
+		rc =
+		    required
+		        ? pv_errf(err, PV_ECONFIG,
+		              "no accounts: give --from URL or a config file (%s, or -C FILE)",
+		              def)
+		        : PV_OK;
+		free(def);
+		return rc;
+	}
+	rc = config_load(c, def, err);
+	free(def);
+	return rc;
+}
+
+enum pv_code
+cmd_mkdirs(const char *path, struct pv_err *err)
+{
+	char *p = xstrdup(path);
+	char *s;
+	enum pv_code rc = PV_OK;
+
+	for (s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			rc = pv_errf(err, PV_EIO, "%s: %s", p, strerror(errno));
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	if (rc == PV_OK) {
+		struct stat sb;
+
+		if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			rc = pv_errf(err, PV_EIO, "%s: not a directory", path);
+	}
+	free(p);
+	return rc;
+}
+
+enum pv_code
+cmd_state_path(const struct config *c, bool create, char **out,
+    struct pv_err *err)
+{
+	char *path, *dir, *slash;
+	enum pv_code rc = PV_OK;
+
+	if (c->state != NULL)
+		path = xstrdup(c->state);
+	else
+		path = home_path("XDG_STATE_HOME", ".local/state",
+		    "popvault/state.db");
+	if (create) {
+		dir = xstrdup(path);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			rc = cmd_mkdirs(dir, err);
+		}
+		free(dir);
+	}
+	if (rc != PV_OK) {
+		free(path);
+		return rc;
+	}
+	*out = path;
+	return PV_OK;
+}
+
+enum pv_code
+cmd_password(const struct config_account *a, const char *file,
+    const char *command, char **out, struct pv_err *err)
+{
+	const char *env;
+	enum pv_code rc;
+
+	if (file != NULL)
+		return secret_from_file(file, out, err);
+	if (command != NULL)
+		return secret_from_command(command, out, err);
+	if (a->password != NULL) {
+		*out = xstrdup(a->password);
+		return PV_OK;
+	}
+	if (a->passwordeval != NULL) {
+		rc = secret_from_command(a->passwordeval, out, err);
+		if (rc != PV_OK)
+			(void)pv_errprefix(err, "%s: passwordeval", a->where);
+		return rc;
+	}
+	if (a->password_file != NULL)
+		return secret_from_file(a->password_file, out, err);
+	env = getenv("POPVAULT_PASSWORD");
+	if (env != NULL && env[0] != '\0') {
+		*out = xstrdup(env);
+		return PV_OK;
+	}
+	return pv_errf(err, PV_ECONFIG,
+	    "no password: set POPVAULT_PASSWORD, give --password-file or --password-command, or put password/passwordeval in the config");
+}
+
+void
+cmd_json_str(FILE *fp, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+const char *
+cmd_human(uint64_t bytes, char *buf, size_t cap)
+{
+	int n;
+
+	if (bytes < 1000)
+		n = snprintf(buf, cap, "%llu B", (unsigned long long)bytes);
+	else if (bytes < 1000 * 1000)
+		n = snprintf(buf, cap, "%.1f kB", (double)bytes / 1e3);
+	else if (bytes < 1000ull * 1000 * 1000)
+		n = snprintf(buf, cap, "%.1f MB", (double)bytes / 1e6);
+	else
+		n = snprintf(buf, cap, "%.2f GB", (double)bytes / 1e9);
+	if (n < 0 || (size_t)n >= cap)
+		buf[0] = '\0';
+	return buf;
+}
+
+int64_t
+cmd_now(void)
+{
+	return (int64_t)time(NULL);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd/main.c - popvault: global options, the command table, signals and
+ * the exit status.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "net.h"
+
+static volatile sig_atomic_t aborted;
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **, struct globals *);
+	const char *help;
+} commands[] = {
+    {"backup", cmd_backup, "POP3 mailboxes -> compressed archive volumes"},
+    {"status", cmd_status, "what the state db knows, per account"},
+};
+
+/* Commands of the design that this version does not have yet. */
+static const char *const later[] = {"migrate", "restore", "verify"};
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp,
+	    "usage: popvault [-C FILE] [-v|-q] [-d CATS] COMMAND [OPTIONS] [ACCOUNT...]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(fp,
+	    "\nglobal options:\n"
+	    "  -C, --config FILE  config file (default ~/.config/popvault/config)\n"
+	    "  -v, --verbose      say more\n"
+	    "  -q, --quiet        only warnings and errors on stderr\n"
+	    "  -d, --debug CATS   protocol/debug trace: pop3,net,store,arc,engine or all\n"
+	    "      --version      print the version\n"
+	    "  -h, --help         this text; 'popvault COMMAND --help' for a command\n");
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	aborted = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'C'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"debug", required_argument, NULL, 'd'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct globals g = {NULL, &aborted};
+	struct sigaction sa;
+	int c, verbosity = 0, rc;
+	unsigned cats = 0;
+	size_t i;
+
+	while ((c = getopt_long(argc, argv, "+C:vqd:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			g.config_path = optarg;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'q':
+			verbosity = -1;
+			break;
+		case 'd':
+			if (!log_parse_cats(optarg, &cats)) {
+				fprintf(stderr,
+				    "popvault: -d: unknown category in '%s' (pop3, net, store, arc, engine, all)\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'V':
+			printf("popvault %s\n", PV_VERSION);
+			return EX_OK;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	log_init(verbosity, cats);
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll() must return */
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		net_global_init();
+		rc = commands[i].fn(argc - optind, argv + optind, &g);
+		net_global_cleanup();
+		return rc;
+	}
+	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		if (strcmp(argv[optind], later[i]) == 0) {
+			fprintf(stderr,
+			    "popvault: '%s' is not in this version yet; 'backup' and 'status' are\n",
+			    later[i]);
+			return EX_USAGE;
+		}
+	}
+	fprintf(stderr, "popvault: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return EX_USAGE;
+}

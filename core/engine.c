@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/engine.c - one account's backup: POP3 -> archive volume -> state ->
+ * delete gate -> QUIT.  The order of the steps below is the product's
+ * promise ("no message is ever lost"); each step that changes state is
+ * counted by step() so that tests can stop the program after any of them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arc.h"
+#include "buf.h"
+#include "config.h"
+#include "digest.h"
+#include "engine.h"
+#include "log.h"
+#include "manifest.h"
+#include "msg.h"
+#include "net.h"
+#include "pop3.h"
+#include "progress.h"
+#include "spool.h"
+#include "store.h"
+#include "xmem.h"
+
+/* A volume's manifest is held in memory until the volume is closed; past
+ * this a new volume is started, which bounds that memory. */
+#define MANIFEST_SOFT_MAX (8u << 20)
+#define MANIFEST_HARD_MAX (16u << 20)
+#define LOG_UIDL_MAX      80
+
+struct engine {
+	struct store *st; /* borrowed */
+	struct engine_opts o;
+	long steps;
+	struct spool *spool;
+	struct digest *sha;
+	struct digest *canon;
+	struct msg_scan *scan;
+};
+
+/* One account's run. */
+struct run {
+	struct engine *e;
+	struct pop3 *p;
+	const struct config_account *a;
+	struct engine_stats *s;
+	char *safe; /* file-name-safe account name */
+	const struct pop3_item *items;
+	size_t nitems;
+	/* what to fetch: indexes into items */
+	size_t *fetch;
+	size_t *fetch_nums;
+	size_t nfetch;
+	bool *durable; /* per item: recorded DONE in the state */
+	int64_t *first_seen;
+	uint64_t fetch_bytes;
+	uint64_t msgs_done;
+	/* the volume being written */
+	struct arc *arc;
+	char *vol_name;
+	int64_t vol_id;
+	struct buf manifest;
+	size_t *vol_items; /* items recorded in this volume */
+	size_t nvol_items;
+	bool vol_broken;
+	unsigned vol_seq;
+};
+
+static void
+step(struct engine *e, const char *what)
+{
+	e->steps++;
+	log_debug(LOG_ENGINE, "step %ld: %s", e->steps, what);
+	if (e->o.stop_after > 0 && e->steps == e->o.stop_after) {
+		log_debug(LOG_ENGINE, "test hook: stopping after step %ld",
+		    e->steps);
+		_exit(100);
+	}
+}
+
+char *
+engine_safe_name(const char *account)
+{
+	char *s = xstrdup(account);
+	char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		        (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		        c == '@' || c == '+' || c == '-'))
+			*p = '_';
+	}
+	if (s[0] == '.')
+		s[0] = '_'; /* never a hidden file, never ".." */
+	return s;
+}
+
+/* A UIDL as it may appear in a log line: printable ASCII, bounded. */
+static void
+printable(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x21 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			static const char hex[] = "0123456789abcdef";
+
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (i < n && o + 4 <= cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+struct engine *
+engine_new(struct store *st, const struct engine_opts *o)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+
+	e->st = st;
+	e->o = *o;
+	e->spool = spool_new(o->cfg->mem_max, o->cfg->tmpdir);
+	e->sha = digest_new();
+	e->canon = digest_new();
+	return e;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	spool_free(e->spool);
+	digest_free(e->sha);
+	digest_free(e->canon);
+	msg_scan_free(e->scan);
+	free(e);
+}
+
+static enum pv_code
+fsync_dir(const char *dir, struct pv_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		return pv_errf(err, PV_EIO, "%s: %s", dir, strerror(errno));
+	if (fsync(fd) != 0) {
+		enum pv_code rc =
+		    pv_errf(err, PV_EIO, "%s: fsync: %s", dir, strerror(errno));
+
+		(void)close(fd);
+		return rc;
+	}
+	(void)close(fd);
+	return PV_OK;
+}
+
+enum pv_code
+engine_recover(struct engine *e, struct pv_err *err)
+{
+	const char *dir = e->o.cfg->archive;
+	struct store_volume *vols = NULL;
+	size_t n = 0, i, nremoved = 0;
+	enum pv_code rc;
+
+	rc = store_volumes_pending(e->st, &vols, &n, err);
+	if (rc != PV_OK)
+		return rc;
+	for (i = 0; i < n && rc == PV_OK; i++) {
+		char *path = xasprintf("%s/%s", dir, vols[i].name);
+		struct stat sb;
+
+		if (stat(path, &sb) == 0) {
+			/* Renamed into place before the run died: make the
+			 * rename durable, then believe it. */
+			rc = fsync_dir(dir, err);
+			if (rc == PV_OK)
+				rc = store_volume_done(e->st, vols[i].id, err);
+			if (rc == PV_OK)
+				log_info(
+				    "recovered volume %s from an interrupted run",
+				    vols[i].name);
+		} else {
+			rc = store_volume_drop(e->st, vols[i].id, err);
+			if (rc == PV_OK)
+				log_verbose(
+				    "dropped unfinished volume %s of an interrupted run; its messages will be fetched again",
+				    vols[i].name);
+		}
+		free(path);
+	}
+	store_volumes_free(vols, n);
+	if (rc != PV_OK)
+		return rc;
+	rc = arc_cleanup(dir, &nremoved, err);
+	if (rc == PV_OK && nremoved > 0)
+		log_verbose(
+		    "removed %zu partial volume file(s) of an interrupted run",
+		    nremoved);
+	return rc;
+}
+
+
+static enum arc_filter
+filter_of(const char *name)
+{
+	if (strcmp(name, "zstd") == 0)
+		return ARC_ZSTD;
+	if (strcmp(name, "xz") == 0)
+		return ARC_XZ;
+	if (strcmp(name, "none") == 0)
+		return ARC_NONE;
+	return ARC_GZIP;
+}
+
+/* Open the next volume if none is open: the state records it (PENDING)
+ * inside the transaction that will also hold its messages. */
+static enum pv_code
+volume_open(struct run *r, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	const struct config *cfg = e->o.cfg;
+	enum arc_filter f = filter_of(cfg->compress);
+	char stamp[32];
+	struct tm tm;
+	time_t now = (time_t)e->o.now;
+	enum pv_code rc;
+
+	if (r->arc != NULL)
+		return PV_OK;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return pv_errf(err, PV_EINTERNAL, "cannot format the time");
+	for (;;) {
+		struct stat sb;
+		char *path;
+
+		free(r->vol_name);
+		r->vol_name = xasprintf("%s-%s-%u%s", r->safe, stamp,
+		    ++r->vol_seq, arc_suffix(f));
+		path = xasprintf("%s/%s", cfg->archive, r->vol_name);
+		if (stat(path, &sb) != 0) {
+			free(path);
+			break;
+		}
+		free(path); /* an earlier run in the same second: next */
+	}
+	rc = arc_open(cfg->archive, r->vol_name, f, cfg->level, &r->arc, err);
+	if (rc != PV_OK)
+		return rc;
+	rc = store_begin(e->st, err);
+	if (rc != PV_OK)
+		goto fail;
+	rc = store_volume_add(e->st, r->vol_name, e->o.now, &r->vol_id, err);
+	if (rc != PV_OK) {
+		store_rollback(e->st);
+		goto fail;
+	}
+	buf_reset(&r->manifest);
+	if (!manifest_format_header(&r->manifest, r->vol_name, e->o.now)) {
+		store_rollback(e->st);
+		rc = pv_errf(err, PV_EINTERNAL, "manifest buffer too small");
+		goto fail;
+	}
+	r->nvol_items = 0;
+	r->vol_broken = false;
+	return PV_OK;
+fail:
+	arc_abort(r->arc);
+	r->arc = NULL;
+	return rc;
+}
+
+/* Abandon the open volume: nothing of it becomes visible or recorded. */
+static void
+volume_abort(struct run *r)
+{
+	if (r->arc == NULL)
+		return;
+	store_rollback(r->e->st);
+	arc_abort(r->arc);
+	r->arc = NULL;
+	r->nvol_items = 0;
+}
+
+static enum pv_code
+arc_chunk(void *arg, const void *p, size_t n, struct pv_err *err)
+{
+	return arc_entry_data(arg, p, n, err);
+}
+
+/* Close the open volume: manifest last, then journal (the PENDING rows
+ * are committed), then the file becomes durable and visible, then the
+ * state says DONE.  A crash between any two of these is settled by
+ * engine_recover() on the next run. */
+static enum pv_code
+volume_close(struct run *r, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	enum pv_code rc;
+	size_t i;
+
+	if (r->arc == NULL)
+		return PV_OK;
+	if (r->vol_broken || r->nvol_items == 0) {
+		volume_abort(r);
+		return PV_OK;
+	}
+	rc = arc_entry_begin(r->arc, MANIFEST_NAME, e->o.now, r->manifest.len,
+	    err);
+	if (rc == PV_OK)
+		rc = arc_entry_data(r->arc, r->manifest.data, r->manifest.len,
+		    err);
+	if (rc == PV_OK)
+		rc = arc_entry_end(r->arc, err);
+	if (rc != PV_OK) {
+		volume_abort(r);
+		return rc;
+	}
+	rc = store_commit(e->st, err);
+	if (rc != PV_OK) {
+		volume_abort(r);
+		return rc;
+	}
+	step(e, "volume recorded as pending");
+	rc = arc_commit(r->arc, err);
+	r->arc = NULL;
+	if (rc != PV_OK) {
+		struct pv_err e2;
+
+		/* Not visible: forget the rows, so nothing counts as stored. */
+		if (store_volume_drop(e->st, r->vol_id, &e2) != PV_OK)
+			log_warnx("%s", e2.msg);
+		return rc;
+	}
+	step(e, "volume durable");
+	rc = store_volume_done(e->st, r->vol_id, err);
+	if (rc != PV_OK)
+		return rc;
+	step(e, "volume recorded as done");
+	for (i = 0; i < r->nvol_items; i++)
+		r->durable[r->vol_items[i]] = true;
+	r->s->volumes++;
+	log_verbose("account %s: volume %s: %zu message(s)", r->a->name,
+	    r->vol_name, r->nvol_items);
+	r->nvol_items = 0;
+	return PV_OK;
+}
+
+static enum pv_code
+cb_begin(void *arg, size_t i, struct pv_err *err)
+{
+	struct run *r = arg;
+	struct engine *e = r->e;
+
+	(void)i;
+	(void)err;
+	if (*e->o.abort)
+		return pv_errf(err, PV_EABORT, "interrupted");
+	spool_reset(e->spool);
+	digest_reset(e->sha);
+	digest_reset(e->canon);
+	msg_scan_reset(e->scan);
+	return PV_OK;
+}
+
+static enum pv_code
+cb_data(void *arg, const char *p, size_t n, struct pv_err *err)
+{
+	struct run *r = arg;
+	struct engine *e = r->e;
+	enum pv_code rc;
+
+	rc = spool_write(e->spool, p, n, err);
+	if (rc != PV_OK)
+		return rc;
+	digest_update(e->sha, p, n);
+	msg_scan_feed(e->scan, p, n);
+	progress_step(r->msgs_done, r->s->bytes + spool_size(e->spool));
+	return PV_OK;
+}
+
+static void
+canon_cb(void *arg, const void *p, size_t n)
+{
+	digest_update(arg, p, n);
+}
+
+static enum pv_code
+cb_end(void *arg, size_t k, struct pv_err *err)
+{
+	struct run *r = arg;
+	struct engine *e = r->e;
+	size_t idx = r->fetch[k];
+	const struct pop3_item *it = &r->items[idx];
+	struct manifest_rec rec;
+	struct store_msg m;
+	struct msg_info mi;
+	char sha[DIGEST_HEX_LEN + 1], canon[DIGEST_HEX_LEN + 1];
+	char *bvol = NULL, *bmember = NULL, *entry = NULL;
+	uint64_t size = spool_size(e->spool);
+	const char *date_src;
+	int64_t date;
+	int date_off;
+	bool found;
+	enum pv_code rc;
+
+	memset(&mi, 0, sizeof(mi));
+	digest_final_hex(e->sha, sha);
+	msg_scan_end(e->scan, &mi);
+	digest_final_hex(e->canon, canon);
+	date_src = msg_best_date(&mi, e->o.now, &date, &date_off);
+	if (size != it->size) {
+		char u[LOG_UIDL_MAX * 4 + 8];
+
+		printable(it->uidl, it->uidl_len, u, sizeof(u));
+		log_verbose(
+		    "account %s: message %zu (UIDL %s): LIST said %llu bytes, RETR gave %llu",
+		    r->a->name, it->num, u, (unsigned long long)it->size,
+		    (unsigned long long)size);
+	}
+	rc = volume_open(r, err);
+	if (rc != PV_OK)
+		goto out;
+	rc = store_blob_get(e->st, sha, &found, &bvol, &bmember, err);
+	if (rc != PV_OK)
+		goto out;
+	if (!found) {
+		entry = xasprintf("%s/%s.eml", r->safe, sha);
+		rc = arc_entry_begin(r->arc, entry, date, size, err);
+		if (rc == PV_OK)
+			rc = spool_each(e->spool, arc_chunk, r->arc, err);
+		if (rc == PV_OK)
+			rc = arc_entry_end(r->arc, err);
+		if (rc != PV_OK) {
+			r->vol_broken = true;
+			goto out;
+		}
+		rc = store_blob_add(e->st, sha, size, r->vol_id, entry, err);
+		if (rc != PV_OK)
+			goto out;
+		r->s->stored++;
+	} else {
+		entry = xasprintf("%s/%s", bvol, bmember);
+		r->s->dups++;
+	}
+	memset(&m, 0, sizeof(m));
+	m.account = r->a->name;
+	m.uidl = it->uidl;
+	m.uidl_len = it->uidl_len;
+	memcpy(m.sha256, sha, sizeof(sha));
+	m.size = size;
+	m.list_size = it->size;
+	m.message_id = mi.message_id;
+	memcpy(m.canon, canon, sizeof(canon));
+	m.date = date;
+	m.date_off = date_off;
+	m.date_src = date_src;
+	m.first_seen = e->o.now;
+	m.volume_id = r->vol_id;
+	m.state = STORE_PENDING;
+	rc = store_msg_add(e->st, &m, err);
+	if (rc != PV_OK)
+		goto out;
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = found ? MANIFEST_REF : MANIFEST_STORED;
+	rec.account = (char *)(uintptr_t)r->a->name;
+	rec.uidl = (char *)(uintptr_t)it->uidl;
+	rec.uidl_len = it->uidl_len;
+	memcpy(rec.sha256, sha, sizeof(sha));
+	rec.size = size;
+	rec.date = date;
+	rec.date_off = date_off;
+	rec.date_src = (char *)(uintptr_t)date_src;
+	rec.message_id = mi.message_id;
+	rec.entry = entry;
+	memcpy(rec.canon, canon, sizeof(canon));
+	rec.first_seen = e->o.now;
+	if (!manifest_format_rec(&r->manifest, &rec)) {
+		rc = pv_errf(err, PV_EINTERNAL, "manifest buffer full");
+		goto out;
+	}
+	r->vol_items[r->nvol_items++] = idx;
+	r->first_seen[idx] = e->o.now;
+	r->s->fetched++;
+	r->s->bytes += size;
+	r->msgs_done++;
+	progress_step(r->msgs_done, r->s->bytes);
+	if (arc_bytes_written(r->arc) >= e->o.cfg->volume_size ||
+	    r->manifest.len >= MANIFEST_SOFT_MAX)
+		rc = volume_close(r, err);
+out:
+	msg_info_clear(&mi);
+	free(bvol);
+	free(bmember);
+	free(entry);
+	return rc;
+}
+
+static enum pv_code
+cb_failed(void *arg, size_t k, const char *text, struct pv_err *err)
+{
+	struct run *r = arg;
+	const struct pop3_item *it = &r->items[r->fetch[k]];
+	char u[LOG_UIDL_MAX * 4 + 8];
+
+	(void)err;
+	printable(it->uidl, it->uidl_len, u, sizeof(u));
+	log_warnx(
+	    "account %s: message %zu (UIDL %s) not copied: the server said: %s",
+	    r->a->name, it->num, u, text);
+	r->s->failed++;
+	return PV_OK;
+}
+
+static const struct pop3_retr_cb retr_cb = {
+    .begin = cb_begin,
+    .data = cb_data,
+    .end = cb_end,
+    .failed = cb_failed,
+};
+
+/* Decide per message: known (and durable) or to fetch. */
+static enum pv_code
+plan(struct run *r, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	const struct config *cfg = e->o.cfg;
+	size_t i;
+	enum pv_code rc;
+
+	for (i = 0; i < r->nitems; i++) {
+		const struct pop3_item *it = &r->items[i];
+		struct store_msg m;
+		bool found = false;
+
+		if (e->st != NULL) {
+			rc = store_msg_get(e->st, r->a->name, it->uidl,
+			    it->uidl_len, &m, &found, err);
+			if (rc != PV_OK)
+				return rc;
+		}
+		if (found) {
+			r->durable[i] = m.state == STORE_DONE;
+			r->first_seen[i] = m.first_seen;
+			store_msg_clear(&m);
+			if (r->durable[i]) {
+				r->s->known++;
+				continue;
+			}
+		}
+		if (!pop3_uidl_is_unique(r->p, it)) {
+			char u[LOG_UIDL_MAX * 4 + 8];
+
+			/* We could copy it, but never tell it apart from its
+			 * twin later: keep it on the server and say so. */
+			printable(it->uidl, it->uidl_len, u, sizeof(u));
+			log_warnx(
+			    "account %s: message %zu: the server gives UIDL %s to more than one message: not copied, left on the server",
+			    r->a->name, it->num, u);
+			r->s->failed++;
+			continue;
+		}
+		if (cfg->max_size > 0 && it->size > cfg->max_size) {
+			char u[LOG_UIDL_MAX * 4 + 8];
+
+			printable(it->uidl, it->uidl_len, u, sizeof(u));
+			log_warnx(
+			    "account %s: message %zu (UIDL %s) is %llu bytes, over max_size %llu: not copied, left on the server",
+			    r->a->name, it->num, u,
+			    (unsigned long long)it->size,
+			    (unsigned long long)cfg->max_size);
+			r->s->failed++;
+			continue;
+		}
+		r->fetch[r->nfetch] = i;
+		r->fetch_nums[r->nfetch] = it->num;
+		r->nfetch++;
+		r->fetch_bytes += it->size;
+	}
+	return PV_OK;
+}
+
+/* The delete gate: DELE only what the state records as DONE (durable in
+ * a closed, fsynced, renamed volume), by the account's rule; then QUIT,
+ * the moment the server deletes; then record it. */
+static enum pv_code
+delete_and_quit(struct run *r, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	const struct config_account *a = r->a;
+	size_t *nums = NULL, *idx = NULL, n = 0, ndeleted = 0, i;
+	enum pv_code rc;
+
+	if (a->keep != CONFIG_KEEP) {
+		nums = xcalloc(r->nitems, sizeof(*nums));
+		idx = xcalloc(r->nitems, sizeof(*idx));
+		for (i = 0; i < r->nitems; i++) {
+			if (!r->durable[i] ||
+			    !pop3_uidl_is_unique(r->p, &r->items[i]))
+				continue;
+			if (a->keep == CONFIG_DELETE_AFTER &&
+			    r->first_seen[i] + a->delete_after > e->o.now)
+				continue;
+			nums[n] = r->items[i].num;
+			idx[n++] = i;
+		}
+	}
+	if (n > 0) {
+		rc = pop3_dele(r->p, nums, n, &ndeleted, err);
+		if (rc != PV_OK)
+			goto fail;
+		step(e, "DELE sent");
+		if (*e->o.abort) {
+			rc = pv_errf(err, PV_EABORT,
+			    "interrupted before QUIT: nothing deleted");
+			goto fail;
+		}
+	}
+	rc = pop3_quit(r->p, err);
+	r->p = NULL;
+	if (rc != PV_OK)
+		goto out;
+	if (n > 0) {
+		step(e, "QUIT done");
+		rc = store_begin(e->st, err);
+		for (i = 0; i < n && rc == PV_OK; i++) {
+			const struct pop3_item *it = &r->items[idx[i]];
+
+			rc = store_msg_deleted(e->st, a->name, it->uidl,
+			    it->uidl_len, e->o.now, err);
+		}
+		if (rc == PV_OK)
+			rc = store_commit(e->st, err);
+		else
+			store_rollback(e->st);
+		if (rc != PV_OK)
+			goto out;
+		r->s->deleted += ndeleted;
+	}
+	goto out;
+fail:
+	pop3_close(r->p); /* no QUIT: the server deletes nothing */
+	r->p = NULL;
+out:
+	free(nums);
+	free(idx);
+	return rc;
+}
+
+static void
+dry_run_report(struct run *r)
+{
+	size_t i;
+	uint64_t del = 0;
+
+	for (i = 0; i < r->nitems; i++) {
+		bool will_be_durable = r->durable[i];
+		size_t k;
+
+		if (!will_be_durable)
+			for (k = 0; k < r->nfetch; k++)
+				if (r->fetch[k] == i)
+					will_be_durable = true;
+		if (!will_be_durable || r->a->keep == CONFIG_KEEP)
+			continue;
+		if (r->a->keep == CONFIG_DELETE_AFTER &&
+		    (r->durable[i] ? r->first_seen[i] : r->e->o.now) +
+		            r->a->delete_after >
+		        r->e->o.now)
+			continue;
+		del++;
+	}
+	r->s->would_fetch = r->nfetch;
+	r->s->would_fetch_bytes = r->fetch_bytes;
+	r->s->would_delete = del;
+}
+
+static void
+netconf_of(const struct engine *e, const struct config_account *a,
+    const char *password, struct net_conf *nc)
+{
+	memset(nc, 0, sizeof(*nc));
+	nc->proto = NET_POP3;
+	nc->host = a->host;
+	nc->port = a->port;
+	nc->implicit_tls = a->tls == CONFIG_TLS_IMPLICIT;
+	nc->allow_plaintext = a->allow_plaintext;
+	nc->user = a->user;
+	nc->password = password;
+	nc->auth = a->auth;
+	nc->cafile = a->cafile;
+	nc->pinnedkey = a->pinnedkey;
+	nc->connect_timeout_ms = e->o.cfg->connect_timeout_ms;
+	nc->io_timeout_ms = e->o.cfg->timeout_ms;
+	nc->abort = e->o.abort;
+}
+
+enum pv_code
+engine_backup(struct engine *e, const struct config_account *a,
+    const char *password, struct engine_stats *s, struct pv_err *err)
+{
+	struct run r;
+	struct net_conf nc;
+	size_t nmissing = 0;
+	enum pv_code rc, rc2;
+
+	memset(&r, 0, sizeof(r));
+	memset(s, 0, sizeof(*s));
+	r.e = e;
+	r.a = a;
+	r.s = s;
+	r.safe = engine_safe_name(a->name);
+	buf_init(&r.manifest, MANIFEST_HARD_MAX);
+	if (e->scan == NULL)
+		e->scan = msg_scan_new(canon_cb, e->canon);
+
+	netconf_of(e, a, password, &nc);
+	rc = pop3_open(&nc, e->o.cfg->window, &r.p, err);
+	if (rc != PV_OK)
+		goto out;
+	rc = pop3_list(r.p, &r.items, &r.nitems, &nmissing, err);
+	if (rc != PV_OK)
+		goto out;
+	s->seen = r.nitems;
+	if (nmissing > 0) {
+		log_warnx(
+		    "account %s: %zu message(s) missing from the server's UIDL or LIST answer: not copied",
+		    a->name, nmissing);
+		s->failed += nmissing;
+	}
+	r.fetch = xcalloc(r.nitems, sizeof(*r.fetch));
+	r.fetch_nums = xcalloc(r.nitems, sizeof(*r.fetch_nums));
+	r.durable = xcalloc(r.nitems, sizeof(*r.durable));
+	r.first_seen = xcalloc(r.nitems, sizeof(*r.first_seen));
+	r.vol_items = xcalloc(r.nitems, sizeof(*r.vol_items));
+	rc = plan(&r, err);
+	if (rc != PV_OK)
+		goto out;
+	if (e->o.dry_run) {
+		dry_run_report(&r);
+		goto out; /* pop3_close below: nothing was marked */
+	}
+	log_debug(LOG_ENGINE, "account %s: %zu on the server, %zu to fetch",
+	    a->name, r.nitems, r.nfetch);
+
+	progress_start(a->name, r.nfetch, r.fetch_bytes);
+	rc = pop3_retr(r.p, r.fetch_nums, r.nfetch, &retr_cb, &r, err);
+	progress_end();
+	/* Keep every message that arrived whole, even after a failure: the
+	 * next run then has less to fetch. */
+	if (r.vol_broken) {
+		volume_abort(&r);
+	} else {
+		struct pv_err err2;
+
+		rc2 = volume_close(&r, rc == PV_OK ? err : &err2);
+		if (rc == PV_OK)
+			rc = rc2;
+		else if (rc2 != PV_OK)
+			log_warnx("account %s: %s", a->name, err2.msg);
+	}
+	if (rc != PV_OK)
+		goto out;
+	rc = delete_and_quit(&r, err);
+	if (rc == PV_OK && s->failed > 0)
+		rc = pv_errf(err, PV_EMSG,
+		    "%llu message(s) could not be copied and were left on the server",
+		    (unsigned long long)s->failed);
+out:
+	volume_abort(&r);
+	pop3_close(r.p); /* only reached with a session on failure: no QUIT */
+	buf_free(&r.manifest);
+	free(r.safe);
+	free(r.vol_name);
+	free(r.fetch);
+	free(r.fetch_nums);
+	free(r.durable);
+	free(r.first_seen);
+	free(r.vol_items);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/engine.h - the batch flow for one account (DESIGN.md §1): list,
+ * fetch what the state does not know (pipelined), identify, write each new
+ * content once into an archive volume, make the volume durable, record it,
+ * and only then let DELE through the delete gate; QUIT last.
+ * Sees only level-0/1 headers; prints nothing but log_* lines.
+ */
+#ifndef PV_ENGINE_H
+#define PV_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct config;
+struct config_account;
+struct store;
+struct engine; /* opaque */
+
+struct engine_opts {
+	const struct config *cfg;     /* borrowed; outlives the engine */
+	bool dry_run;                 /* list only: no RETR, no writes */
+	volatile sig_atomic_t *abort; /* set by SIGINT/SIGTERM */
+	long stop_after; /* test hook: _exit(100) after this many state
+	                    transitions (tests/README); 0: off */
+	int64_t now;     /* the run's clock, unix seconds */
+};
+
+struct engine_stats {
+	uint64_t seen;    /* messages on the server */
+	uint64_t known;   /* already stored by an earlier run */
+	uint64_t fetched; /* retrieved in this run */
+	uint64_t stored;  /* new content written to a volume */
+	uint64_t dups;    /* retrieved, content already stored */
+	uint64_t deleted; /* deleted on the server (QUIT done) */
+	uint64_t failed;  /* could not be copied (refused, too big, ...) */
+	uint64_t bytes;   /* bytes retrieved */
+	uint64_t volumes; /* volumes written */
+	uint64_t would_fetch, would_fetch_bytes, would_delete; /* dry run */
+};
+
+/* 'st' may be NULL only with dry_run (no state yet).  Free with
+ * engine_free(). */
+struct engine *engine_new(struct store *st, const struct engine_opts *o);
+
+/* Settle what a run that died left behind (needs the state lock): PENDING
+ * volumes whose file exists become DONE (after an fsync of the directory),
+ * the others are dropped; partial volume files are removed. */
+enum pv_code engine_recover(struct engine *e, struct pv_err *err);
+
+/* Back up one account into the archive directory.  'password' is
+ * borrowed (a secret).  *s is filled as far as the run got, also on
+ * failure.  PV_EMSG: the account was done but some messages could not be
+ * copied (they stay on the server). */
+enum pv_code engine_backup(struct engine *e, const struct config_account *a,
+    const char *password, struct engine_stats *s, struct pv_err *err);
+
+/* A file-name-safe form of an account name: bytes outside
+ * [A-Za-z0-9._@+-] become '_'.  free() it. */
+char *engine_safe_name(const char *account);
+
+/* Accepts NULL. */
+void engine_free(struct engine *e);
+
+#endif /* PV_ENGINE_H */
