@@ -51,6 +51,14 @@ check-integration: $(B)/$(PROG)
 	@tests/integration/run.sh $(B)/$(PROG)
 check: check-unit check-integration
 
+# What CI runs (.ci/run): style and layering, the build, every test, the
+# whole suite again under ASan/UBSan, and a replay of every fuzz corpus.
+ci: lint
+	$(MAKE) all
+	$(MAKE) check
+	$(MAKE) asan
+	$(MAKE) fuzz-regress
+
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:
 	$(MAKE) B=build-asan OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
@@ -98,5 +106,5 @@ clean:
 	rm -rf build build-asan build-fuzz build-cov
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
-.PHONY: all unit check check-unit check-integration asan fuzz fuzz-bins \
+.PHONY: all ci unit check check-unit check-integration asan fuzz fuzz-bins \
 	fuzz-regress lint format demo install clean

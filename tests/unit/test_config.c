@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_config.c - config file parser, --from URLs, durations
+ * and sizes, the 0600 rule for files holding a password.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char *
+write_tmp(const char *text, mode_t mode)
+{
+	char tmpl[] = "/tmp/pv-config-XXXXXX";
+	int fd = mkstemp(tmpl);
+	size_t n = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	return strdup(tmpl);
+}
+
+static enum pv_code
+load(const char *text, mode_t mode, struct config *c, struct pv_err *err)
+{
+	char *path = write_tmp(text, mode);
+	enum pv_code rc;
+
+	config_init(c);
+	rc = config_load(c, path, err);
+	if (rc == PV_OK)
+		rc = config_finish(c, err);
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+static void
+test_config_accounts_inherit_defaults(void **state)
+{
+	struct config c;
+	struct pv_err err;
+
+	(void)state;
+	assert_int_equal(load("# nightly\n"
+	                      "defaults\n"
+	                      "archive /srv/mail\n"
+	                      "cafile /etc/ca.pem\n"
+	                      "delete_after 30d\n"
+	                      "\n"
+	                      "account work\n"
+	                      "from pop3s://alice@pop.example.com:995\n"
+	                      "passwordeval \"pass show mail/work\"\n"
+	                      "account home\n"
+	                      "host pop.example.org\n"
+	                      "user bob\n"
+	                      "tls starttls\n"
+	                      "delete no\n",
+	                     0644, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.naccounts, 2);
+	assert_string_equal(c.archive, "/srv/mail");
+	assert_string_equal(c.accounts[0].name, "work");
+	assert_string_equal(c.accounts[0].host, "pop.example.com");
+	assert_int_equal(c.accounts[0].port, 995);
+	assert_string_equal(c.accounts[0].user, "alice");
+	assert_string_equal(c.accounts[0].passwordeval, "pass show mail/work");
+	assert_string_equal(c.accounts[0].cafile, "/etc/ca.pem");
+	assert_int_equal(c.accounts[0].keep, CONFIG_DELETE_AFTER);
+	assert_int_equal(c.accounts[0].delete_after, 30 * 86400);
+	assert_int_equal(c.accounts[1].tls, CONFIG_TLS_STARTTLS);
+	assert_int_equal(c.accounts[1].keep, CONFIG_KEEP);
+	assert_string_equal(c.accounts[1].cafile, "/etc/ca.pem");
+	config_free(&c);
+}
+
+static void
+test_config_error_names_file_and_line(void **state)
+{
+	struct config c;
+	struct pv_err err;
+
+	(void)state;
+	assert_int_equal(load("defaults\narchive /x\naccount a\nhots h\n", 0600,
+	                     &c, &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, ":4: unknown key 'hots'"));
+	config_free(&c);
+
+	assert_int_equal(load("account a\nport 99999\n", 0600, &c, &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, ":2: port must be"));
+	config_free(&c);
+
+	assert_int_equal(load("account a\nuser \"bob\n", 0600, &c, &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, ":2: unterminated"));
+	config_free(&c);
+
+	assert_int_equal(load("account a\nhost h\nuser u\narchive /x\n", 0600,
+	                     &c, &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, "put it under 'defaults'"));
+	config_free(&c);
+}
+
+static void
+test_config_missing_fields_are_errors(void **state)
+{
+	struct config c;
+	struct pv_err err;
+
+	(void)state;
+	assert_int_equal(load("account a\nuser u\n", 0600, &c, &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, "account a has no host"));
+	config_free(&c);
+	assert_int_equal(load("account a\nhost h\nuser u\ntls off\n", 0600, &c,
+	                     &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, "allow_plaintext"));
+	config_free(&c);
+	assert_int_equal(load("", 0600, &c, &err), PV_OK);
+	assert_int_equal(c.naccounts, 0);
+	config_free(&c);
+}
+
+static void
+test_config_password_needs_private_file(void **state)
+{
+	struct config c;
+	struct pv_err err;
+	const char *text = "account a\nhost h\nuser u\npassword s3cret\n";
+
+	(void)state;
+	assert_int_equal(load(text, 0644, &c, &err), PV_ECONFIG);
+	assert_non_null(strstr(err.msg, "chmod 600"));
+	assert_null(strstr(err.msg, "s3cret"));
+	config_free(&c);
+	assert_int_equal(load(text, 0600, &c, &err), PV_OK);
+	assert_string_equal(c.accounts[0].password, "s3cret");
+	config_free(&c);
+}
+
+static void
+test_config_from_url(void **state)
+{
+	struct config c;
+	struct pv_err err;
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(config_add_url(&c, "pop3s://alice@127.0.0.1:10995",
+	                     &err),
+	    PV_OK);
+	assert_int_equal(config_add_url(&c, "pop3://bob@[::1]", &err), PV_OK);
+	assert_string_equal(c.accounts[0].name, "alice@127.0.0.1:10995");
+	assert_int_equal(c.accounts[0].tls, CONFIG_TLS_IMPLICIT);
+	assert_int_equal(c.accounts[0].port, 10995);
+	assert_string_equal(c.accounts[1].host, "::1");
+	assert_int_equal(c.accounts[1].tls, CONFIG_TLS_STARTTLS);
+	assert_string_equal(c.accounts[1].name, "bob@::1");
+	assert_int_equal(config_add_url(&c, "pop3s://alice@127.0.0.1:10995",
+	                     &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_add_url(&c, "imap://x@h", &err), PV_EUSAGE);
+	assert_int_equal(config_add_url(&c, "pop3s://h", &err), PV_EUSAGE);
+	assert_int_equal(config_add_url(&c, "pop3s://u@h:0", &err), PV_EUSAGE);
+	assert_int_equal(config_add_url(&c, "pop3s://u@h:12x", &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_add_url(&c, "pop3s://u:pw@h", &err), PV_EUSAGE);
+	assert_null(strstr(err.msg, "pw@"));
+	assert_int_equal(config_add_url(&c, "pop3s://u@h/INBOX", &err),
+	    PV_EUSAGE);
+	assert_int_equal(c.naccounts, 2);
+	config_free(&c);
+}
+
+static void
+test_config_durations_and_sizes(void **state)
+{
+	int64_t d;
+	uint64_t s;
+
+	(void)state;
+	assert_true(config_parse_duration("30d", &d));
+	assert_int_equal(d, 30 * 86400);
+	assert_true(config_parse_duration("90m", &d));
+	assert_int_equal(d, 5400);
+	assert_true(config_parse_duration("45", &d));
+	assert_int_equal(d, 45);
+	assert_false(config_parse_duration("d", &d));
+	assert_false(config_parse_duration("-3d", &d));
+	assert_false(config_parse_duration("3dd", &d));
+	assert_false(config_parse_duration("99999999999999999999d", &d));
+	assert_true(config_parse_size("10M", &s));
+	assert_int_equal(s, 10 * 1024 * 1024);
+	assert_true(config_parse_size("512", &s));
+	assert_int_equal(s, 512);
+	assert_false(config_parse_size("1T", &s));
+	assert_false(config_parse_size("", &s));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_config_accounts_inherit_defaults),
+	    cmocka_unit_test(test_config_error_names_file_and_line),
+	    cmocka_unit_test(test_config_missing_fields_are_errors),
+	    cmocka_unit_test(test_config_password_needs_private_file),
+	    cmocka_unit_test(test_config_from_url),
+	    cmocka_unit_test(test_config_durations_and_sizes),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
