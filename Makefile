@@ -12,9 +12,11 @@ CSTD	:= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN	:= -Wall -Wextra -Werror -pedantic -Wshadow -Wcast-qual -Wformat=2 \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	   -Wpointer-arith -Wvla -Wundef
-DEPCFLAGS := $(shell pkg-config --cflags $(PKGS))
-DEPLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
-CMOCKALIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# '=' not ':=': evaluated when used, so `make deps all` works on a machine
+# where `deps` is what installs the libraries.
+DEPCFLAGS  = $(shell pkg-config --cflags $(PKGS))
+DEPLIBS    = $(shell pkg-config --libs $(PKGS)) -lpthread
+CMOCKALIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -Icore $(DEPCFLAGS) \
 	     -DPV_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
 
@@ -95,6 +97,10 @@ lint:
 format:
 	clang-format -i core/*.[ch] cmd/*.[ch] tests/unit/*.c tests/fuzz/*.c
 
+# Debian packages for building, testing and the demo (as root).
+deps:
+	@packaging/deps.sh
+
 demo: $(B)/$(PROG)
 	@tests/integration/demo.sh $(B)/$(PROG)
 
@@ -106,5 +112,5 @@ clean:
 	rm -rf build build-asan build-fuzz build-cov
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
-.PHONY: all ci unit check check-unit check-integration asan fuzz fuzz-bins \
+.PHONY: all ci deps unit check check-unit check-integration asan fuzz fuzz-bins \
 	fuzz-regress lint format demo install clean
