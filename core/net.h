@@ -64,6 +64,10 @@ enum pv_code net_recv(struct net *c, void *p, size_t cap, size_t *got,
  * with PASS/AUTH/LOGIN lines redacted.  'in' tells the direction. */
 void net_trace(struct net *c, bool in, const char *line, size_t n);
 
+/* True once net_recv() has seen the server close the connection, so that
+ * a caller can tell "closed in the middle of a reply" from a timeout. */
+bool net_eof(const struct net *c);
+
 /* "host:port" for messages; valid until net_close(). */
 const char *net_peer(const struct net *c);
 
