@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: MIT
+# tests/integration/lib.sh - helpers sourced by every t_*.sh scenario.
+#
+# run.sh exports: POPVAULT (binary), IT_DIR (this directory), TEST_NAME,
+# TEST_TMP (fresh, empty, per scenario), CORPUS_DIR (the default corpus,
+# read-only), and from dovecot.sh's env file: DOVECOT_DIR POP3_PORT
+# POP3S_PORT POP3_NOTLS_PORT IMAP_PORT IMAPS_PORT IMAP_NOTLS_PORT CA_FILE
+# WRONG_CA_FILE DOVECOT_LOG DOVECOT_NOTLS_LOG.
+#
+# A scenario exits 0 (pass), 1 (fail) or 77 (skip).  Everything it prints
+# goes to its log, which run.sh shows when it fails: say what differed.
+
+set -u
+
+: "${POPVAULT:?run me through run.sh}" "${IT_DIR:?}" "${TEST_TMP:?}"
+: "${TEST_NAME:?}" "${DOVECOT_DIR:?}" "${CA_FILE:?}"
+
+HOST=127.0.0.1
+PV_N=0
+PV_RC=
+PV_OUT=
+PV_ERR=
+
+# ---- verdicts --------------------------------------------------------------
+
+log() { printf '# %s\n' "$*"; }
+
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	exit 1
+}
+
+skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit 77
+}
+
+# show FILE [LINES]: print a file into the log, indented, bounded.
+show() {
+	local f=$1 n=${2:-40}
+	[ -e "$f" ] || {
+		echo "    ($f does not exist)"
+		return
+	}
+	head -n "$n" "$f" | sed 's/^/    | /'
+	[ "$(wc -l <"$f")" -le "$n" ] || echo "    | ... ($(wc -l <"$f") lines)"
+}
+
+assert_eq() {
+	# assert_eq EXPECTED ACTUAL WHAT
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+# ---- accounts and mail -----------------------------------------------------
+
+# new_account TAG [PASSWORD]: create a Dovecot user unique to this scenario,
+# print its name.  The password is kept in TEST_TMP for password_of.
+new_account() {
+	local user pass
+	user="$(printf '%s' "${TEST_NAME#t_}" | tr '_' '-')-$1"
+	pass=${2:-"pw-$user-$RANDOM$RANDOM"}
+	"$IT_DIR/dovecot.sh" adduser "$DOVECOT_DIR" "$user" "$pass" >&2 ||
+		fail "cannot create account $user"
+	printf '%s\n' "$pass" >"$TEST_TMP/.pw.$user"
+	printf '%s\n' "$user"
+}
+
+password_of() {
+	cat "$TEST_TMP/.pw.$1"
+}
+
+url_pop3s() { echo "pop3s://$1@$HOST:$POP3S_PORT"; }
+url_stls() { echo "pop3://$1@$HOST:$POP3_PORT"; }
+url_notls() { echo "pop3://$1@$HOST:$POP3_NOTLS_PORT"; }
+
+# account_of URL: the account name popvault gives a --from URL.
+account_of() {
+	local u=${1#*://}
+	echo "${u%%/*}"
+}
+
+# account_safe NAME: the name used for volume files and member directories.
+account_safe() {
+	printf '%s' "$1" | LC_ALL=C sed 's/[^A-Za-z0-9._@+-]/_/g'
+}
+
+# seed USER FILE...: deliver files into USER's Maildir/new in this order.
+seed() {
+	local user=$1
+	shift
+	"$IT_DIR/dovecot.sh" seed "$DOVECOT_DIR" "$user" "$@" ||
+		fail "seeding $user failed"
+}
+
+# corpus_files [DIR]: the corpus message files, in order.
+corpus_files() {
+	local d=${1:-$CORPUS_DIR}
+	ls "$d"/msg-*.eml
+}
+
+# gen_corpus DIR ARGS...: a corpus of one's own (e.g. larger, other seed).
+gen_corpus() {
+	local d=$1
+	shift
+	python3 "$IT_DIR/gen_corpus.py" -q --out "$d" "$@" ||
+		fail "gen_corpus.py failed"
+}
+
+maildir() { echo "$DOVECOT_DIR/home/$1/Maildir"; }
+
+# maildir_files USER: every message file currently in cur/ and new/.
+maildir_files() {
+	local md
+	md=$(maildir "$1")
+	find "$md/cur" "$md/new" -type f 2>/dev/null | sort
+}
+
+maildir_count() {
+	maildir_files "$1" | wc -l
+}
+
+# hashes_of FILE...: sorted unique sha256 of the files.
+hashes_of() {
+	[ $# -gt 0 ] || return 0
+	sha256sum "$@" | cut -d' ' -f1 | sort -u
+}
+
+maildir_hashes() {
+	local f
+	f=$(maildir_files "$1")
+	[ -n "$f" ] || return 0
+	# shellcheck disable=SC2086
+	hashes_of $f
+}
+
+# ---- running popvault ------------------------------------------------------
+
+# run_pv ARGS...: run the binary (bounded), stdout/stderr into files.
+# Sets PV_RC, PV_OUT, PV_ERR.  Never fails by itself.
+run_pv() {
+	PV_N=$((PV_N + 1))
+	PV_OUT=$TEST_TMP/run$PV_N.out
+	PV_ERR=$TEST_TMP/run$PV_N.err
+	log "run $PV_N: popvault $*"
+	timeout -k 5 "${PV_TIMEOUT:-120}" "$POPVAULT" "$@" \
+		</dev/null >"$PV_OUT" 2>"$PV_ERR"
+	PV_RC=$?
+	log "run $PV_N: exit $PV_RC"
+	[ "$PV_RC" != 124 ] || log "run $PV_N: TIMED OUT"
+	if [ -s "$PV_ERR" ]; then
+		log "stderr:"
+		show "$PV_ERR" 20
+	fi
+	if [ -s "$PV_OUT" ]; then
+		log "stdout:"
+		show "$PV_OUT" 20
+	fi
+	return 0
+}
+
+# expect_rc CODE [WHAT]: the last run_pv must have exited with CODE.
+expect_rc() {
+	[ "$PV_RC" = "$1" ] && return 0
+	echo "--- stderr of run $PV_N:"
+	show "$PV_ERR" 60
+	echo "--- stdout of run $PV_N:"
+	show "$PV_OUT" 60
+	fail "${2:-popvault run $PV_N}: expected exit $1, got $PV_RC"
+}
+
+# assert_grep FILE ERE WHAT / assert_no_grep FILE FIXED WHAT
+assert_grep() {
+	grep -Eq -- "$2" "$1" && return 0
+	show "$1" 60
+	fail "$3: no line matching /$2/ in $(basename "$1")"
+}
+
+assert_no_grep() {
+	grep -Fq -- "$2" "$1" || return 0
+	grep -Fn -- "$2" "$1" | head -n 5 | sed 's/^/    | /'
+	fail "$3: found '$2' in $(basename "$1")"
+}
+
+# assert_no_secret SECRET USER FILE...: the password must not appear, nor
+# in the base64 forms a SASL PLAIN or LOGIN exchange would carry.
+assert_no_secret() {
+	local secret=$1 user=$2 f pat
+	shift 2
+	local pats=("$secret"
+		"$(printf '\0%s\0%s' "$user" "$secret" | base64 -w0)"
+		"$(printf '%s\0%s\0%s' "$user" "$user" "$secret" | base64 -w0)"
+		"$(printf '%s' "$secret" | base64 -w0)")
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		for pat in "${pats[@]}"; do
+			if grep -aFq -- "$pat" "$f"; then
+				fail "secret (or its base64 form) found in $(basename "$f")"
+			fi
+		done
+	done
+}
+
+# json_check FILE PYEXPR [WHAT]: FILE parses as JSON (bound to j) and the
+# Python expression is true.
+json_check() {
+	python3 - "$1" "$2" <<'EOF' || fail "${3:-json check} failed: $2"
+import json, sys
+try:
+    with open(sys.argv[1], "rb") as f:
+        j = json.load(f)
+except Exception as e:
+    print("    not JSON: %s" % e)
+    sys.exit(1)
+try:
+    ok = eval(sys.argv[2], {"j": j})
+except Exception as e:
+    ok = False
+    print("    %s: %r" % (type(e).__name__, e))
+if not ok:
+    print("    JSON was: " + json.dumps(j, indent=1)[:3000].replace("\n", "\n    "))
+sys.exit(0 if ok else 1)
+EOF
+}
+
+# json_get FILE PYEXPR: print the value of the expression (j = the JSON).
+json_get() {
+	python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1], "rb"))
+v = eval(sys.argv[2], {"j": j})
+print(json.dumps(v) if not isinstance(v, (str, int)) else v)
+' "$1" "$2"
+}
+
+# ---- archives --------------------------------------------------------------
+
+# archive_volumes DIR: complete volumes only (temporary or hidden files of
+# an interrupted run are not volumes).
+archive_volumes() {
+	[ -d "$1" ] || return 0
+	find "$1" -maxdepth 1 -type f ! -name '.*' |
+		grep -E '/[A-Za-z0-9._@+_-]+-[0-9]{8}T[0-9]{6}Z-[0-9]+\.tar(\.gz|\.zst|\.xz)?$' |
+		sort
+}
+
+# archive_check DIR: extract every volume, check it, and write
+#   $TEST_TMP/archive.members   "sha256 account-safe volume" per member
+#   $TEST_TMP/archive.hashes    sorted unique sha256 of all members
+# Fails if a member's bytes do not hash to its name, a volume lacks
+# MANIFEST.popvault as its last member, or a blob is stored twice.
+archive_check() {
+	local dir=$1 vol x name list member acct h n=0
+	x=$TEST_TMP/extract
+	rm -rf "$x"
+	mkdir -p "$x"
+	: >"$TEST_TMP/archive.members"
+	for vol in $(archive_volumes "$dir"); do
+		n=$((n + 1))
+		name=$(basename "$vol")
+		list=$TEST_TMP/list.$name
+		bsdtar -tf "$vol" >"$list" || fail "bsdtar cannot list $name"
+		[ "$(tail -n 1 "$list")" = MANIFEST.popvault ] || {
+			show "$list"
+			fail "$name: last member is not MANIFEST.popvault"
+		}
+		mkdir -p "$x/$name"
+		bsdtar -xf "$vol" -C "$x/$name" || fail "bsdtar cannot extract $name"
+		while IFS= read -r member; do
+			case $member in
+			MANIFEST.popvault) continue ;;
+			*/*.eml) ;;
+			*/) continue ;;
+			*) fail "$name: unexpected member '$member'" ;;
+			esac
+			acct=${member%%/*}
+			h=${member#*/}
+			h=${h%.eml}
+			case $h in
+			*[!0-9a-f]* | '') fail "$name: member '$member' is not <account>/<sha256>.eml" ;;
+			esac
+			[ ${#h} = 64 ] || fail "$name: member '$member' name is not a sha256"
+			[ "$(sha256sum <"$x/$name/$member" | cut -d' ' -f1)" = "$h" ] ||
+				fail "$name: member $member: content does not hash to its name"
+			echo "$h $acct $name" >>"$TEST_TMP/archive.members"
+		done <"$list"
+	done
+	cut -d' ' -f1 "$TEST_TMP/archive.members" | sort >"$TEST_TMP/archive.all"
+	sort -u "$TEST_TMP/archive.all" >"$TEST_TMP/archive.hashes"
+	if ! cmp -s "$TEST_TMP/archive.all" "$TEST_TMP/archive.hashes"; then
+		uniq -d "$TEST_TMP/archive.all" | while read -r h; do
+			grep "^$h " "$TEST_TMP/archive.members" | sed 's/^/    dup: /'
+		done
+		fail "archive stores a message more than once"
+	fi
+	log "archive: $n volume(s), $(wc -l <"$TEST_TMP/archive.hashes") member(s)"
+}
+
+# assert_subset EXPECTED_FILE ACTUAL_FILE WHAT: every line of the first
+# (sorted hashes) is in the second.
+assert_subset() {
+	local missing
+	missing=$(comm -23 "$1" "$2")
+	[ -z "$missing" ] && return 0
+	echo "$missing" | head -n 10 | sed 's/^/    missing: /'
+	fail "$3: $(echo "$missing" | wc -l) expected message(s) missing"
+}
+
+# assert_same_set EXPECTED_FILE ACTUAL_FILE WHAT
+assert_same_set() {
+	assert_subset "$1" "$2" "$3"
+	local extra
+	extra=$(comm -13 "$1" "$2")
+	[ -z "$extra" ] && return 0
+	echo "$extra" | head -n 10 | sed 's/^/    unexpected: /'
+	fail "$3: $(echo "$extra" | wc -l) unexpected message(s)"
+}
+
+# ---- state db --------------------------------------------------------------
+
+# sql DB QUERY: run a query against the state db, one row per line, '|'.
+sql() {
+	[ -f "$1" ] || fail "state db $1 does not exist"
+	sqlite3 -batch -noheader -cmd '.timeout 5000' "$1" "$2" ||
+		fail "sqlite3 query failed: $2"
+}
+
+# assert_no_duplicate_rows DB: (account, uidl) unique; every done row has
+# a blob; every blob's volume is complete.
+assert_state_sane() {
+	local db=$1 d
+	d=$(sql "$db" "SELECT account, hex(uidl), count(*) FROM messages
+		GROUP BY account, uidl HAVING count(*) > 1;")
+	[ -z "$d" ] || {
+		echo "$d" | head | sed 's/^/    dup row: /'
+		fail "state db has duplicate (account, uidl) rows"
+	}
+	d=$(sql "$db" "SELECT account, hex(uidl) FROM messages
+		WHERE state = 1 AND sha256 NOT IN (SELECT sha256 FROM blobs);")
+	[ -z "$d" ] || {
+		echo "$d" | head | sed 's/^/    no blob: /'
+		fail "state db: done messages without a stored blob"
+	}
+}
