@@ -1,0 +1,1759 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/store.c - the state db: SQLite in WAL mode, synchronous=FULL,
+ * guarded by a run lock on "<path>.lock".  The only file that includes
+ * sqlite3.h.  docs/STATE.md describes the schema, the states of volumes
+ * and messages, and the recovery of PENDING volumes.
+ *
+ * Rules kept here:
+ *  - nothing from the network is ever pasted into SQL text: every value
+ *    is bound, UIDLs as blobs (any bytes), names as text;
+ *  - every sqlite3_* result is checked and turned into a pv_code once, by
+ *    dberr();
+ *  - a file that is not ours, is damaged or is newer than us is refused
+ *    before anything is written to it; a new file appears only complete
+ *    (built under a temporary name, then linked into place).
+ */
+/* F_OFD_SETLK (lock_take) and nothing else: the build is Linux-only. */
+#define _GNU_SOURCE
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "xmem.h"
+
+/* PRAGMA application_id: "popv".  A foreign SQLite file has another one
+ * (or 0) and is refused instead of being written to. */
+#define STORE_APP_ID      0x706f7076
+#define STORE_BUSY_MS     5000
+#define STORE_TMP_SUFFIX  ".new"
+#define STORE_LOCK_SUFFIX ".lock"
+
+/*
+ * Schema version 1.  Each later version adds a migration step in
+ * migrate() and bumps STORE_SCHEMA_VERSION; this text always describes
+ * the newest version, for new files.
+ *
+ * Every per-message lookup is one B-tree search: messages by (account,
+ * uidl) through the UNIQUE constraint (whose leading column also serves
+ * "messages of an account"), blobs by their primary key, messages of a
+ * volume through messages_by_volume.
+ */
+static const char schema_sql[] =
+    "CREATE TABLE volumes (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE blobs (\n"
+    "  sha256 TEXT NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),\n"
+    "  size INTEGER NOT NULL CHECK (size >= 0),\n"
+    "  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"
+    "  member TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX blobs_by_volume ON blobs (volume_id);\n"
+    "CREATE TABLE messages (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  account TEXT NOT NULL,\n"
+    "  uidl BLOB NOT NULL,\n"
+    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+    "  size INTEGER NOT NULL CHECK (size >= 0),\n"
+    "  list_size INTEGER NOT NULL CHECK (list_size >= 0),\n"
+    "  message_id TEXT,\n"
+    "  canon TEXT,\n"
+    "  date INTEGER NOT NULL,\n"
+    "  date_off INTEGER NOT NULL,\n"
+    "  date_src TEXT NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"
+    "  deleted_at INTEGER NOT NULL DEFAULT 0 CHECK (deleted_at >= 0),\n"
+    "  UNIQUE (account, uidl)\n"
+    ");\n"
+    "CREATE INDEX messages_by_volume ON messages (volume_id);\n"
+    "CREATE TABLE runs (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  command TEXT NOT NULL,\n"
+    "  started INTEGER NOT NULL,\n"
+    "  ended INTEGER,\n"
+    "  outcome TEXT\n"
+    ");\n"
+    "CREATE TABLE run_accounts (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs (id),\n"
+    "  account TEXT NOT NULL,\n"
+    "  seen INTEGER NOT NULL,\n"
+    "  fetched INTEGER NOT NULL,\n"
+    "  stored INTEGER NOT NULL,\n"
+    "  dups INTEGER NOT NULL,\n"
+    "  deleted INTEGER NOT NULL,\n"
+    "  failed INTEGER NOT NULL,\n"
+    "  bytes INTEGER NOT NULL,\n"
+    "  code TEXT NOT NULL,\n"
+    "  error TEXT,\n"
+    "  started INTEGER NOT NULL,\n"
+    "  ended INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (run_id, account)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX run_accounts_by_account ON run_accounts (account, ended);\n";
+
+/* The cached statements, prepared on first use, finalized by
+ * store_close(). */
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_MSG_GET,
+	S_MSG_ADD,
+	S_MSG_DELETED,
+	S_BLOB_GET,
+	S_BLOB_ADD,
+	S_VOL_ADD,
+	S_VOL_STATE,
+	S_VOL_UNSTORED,
+	S_VOL_DONE_MSGS,
+	S_VOL_DONE,
+	S_VOL_DURABLE_REFS,
+	S_VOL_DROP_REFS,
+	S_VOL_DROP_MSGS,
+	S_VOL_DROP_BLOBS,
+	S_VOL_DROP,
+	S_VOL_PENDING,
+	S_RUN_BEGIN,
+	S_RUN_ACCT,
+	S_RUN_END,
+	S_STATUS,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_MSG_GET] = "SELECT account, uidl, sha256, size, list_size, "
+                  "message_id, canon, date, date_off, date_src, first_seen, "
+                  "volume_id, state, deleted_at "
+                  "FROM messages WHERE account = ?1 AND uidl = ?2",
+    /* Selecting from volumes makes a row for a volume that does not
+     * exist or is DONE already impossible: it inserts nothing. */
+    [S_MSG_ADD] =
+        "INSERT INTO messages (account, uidl, sha256, size, "
+        "list_size, message_id, canon, date, date_off, date_src, "
+        "first_seen, volume_id, state, deleted_at) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, id, 0, 0 "
+        "FROM volumes WHERE id = ?12 AND state = 0",
+    /* The first deletion is the one that counts. */
+    [S_MSG_DELETED] = "UPDATE messages SET deleted_at = "
+                      "CASE deleted_at WHEN 0 THEN ?3 ELSE deleted_at END "
+                      "WHERE account = ?1 AND uidl = ?2",
+    [S_BLOB_GET] = "SELECT v.name, b.member FROM blobs AS b "
+                   "JOIN volumes AS v ON v.id = b.volume_id "
+                   "WHERE b.sha256 = ?1",
+    [S_BLOB_ADD] = "INSERT INTO blobs (sha256, size, volume_id, member) "
+                   "SELECT ?1, ?2, id, ?4 FROM volumes "
+                   "WHERE id = ?3 AND state = 0",
+    [S_VOL_ADD] = "INSERT INTO volumes (name, state, created) "
+                  "VALUES (?1, 0, ?2)",
+    [S_VOL_STATE] = "SELECT state FROM volumes WHERE id = ?1",
+    /* A message of volume ?1 whose bytes are in no volume, or in another
+     * volume that is not durable yet: ?1 must not become DONE. */
+    [S_VOL_UNSTORED] = "SELECT m.account, b.volume_id FROM messages AS m "
+                       "LEFT JOIN blobs AS b ON b.sha256 = m.sha256 "
+                       "LEFT JOIN volumes AS v ON v.id = b.volume_id "
+                       "WHERE m.volume_id = ?1 AND (b.sha256 IS NULL OR "
+                       "(b.volume_id <> ?1 AND v.state = 0)) LIMIT 1",
+    [S_VOL_DONE_MSGS] = "UPDATE messages SET state = 1 "
+                        "WHERE volume_id = ?1 AND state = 0",
+    [S_VOL_DONE] = "UPDATE volumes SET state = 1 WHERE id = ?1",
+    /* A DONE message elsewhere whose bytes are in volume ?1. */
+    [S_VOL_DURABLE_REFS] = "SELECT m.volume_id FROM messages AS m "
+                           "JOIN blobs AS b ON b.sha256 = m.sha256 "
+                           "WHERE b.volume_id = ?1 AND m.volume_id <> ?1 "
+                           "AND m.state = 1 LIMIT 1",
+    [S_VOL_DROP_REFS] = "DELETE FROM messages WHERE volume_id <> ?1 "
+                        "AND state = 0 AND sha256 IN "
+                        "(SELECT sha256 FROM blobs WHERE volume_id = ?1)",
+    [S_VOL_DROP_MSGS] = "DELETE FROM messages WHERE volume_id = ?1",
+    [S_VOL_DROP_BLOBS] = "DELETE FROM blobs WHERE volume_id = ?1",
+    [S_VOL_DROP] = "DELETE FROM volumes WHERE id = ?1",
+    [S_VOL_PENDING] = "SELECT id, name, state, created FROM volumes "
+                      "WHERE state = 0 ORDER BY id",
+    [S_RUN_BEGIN] = "INSERT INTO runs (command, started) VALUES (?1, ?2)",
+    [S_RUN_ACCT] = "INSERT INTO run_accounts (run_id, account, seen, "
+                   "fetched, stored, dups, deleted, failed, bytes, code, "
+                   "error, started, ended) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                   "?12, ?13) "
+                   "ON CONFLICT (run_id, account) DO UPDATE SET "
+                   "seen = excluded.seen, fetched = excluded.fetched, "
+                   "stored = excluded.stored, dups = excluded.dups, "
+                   "deleted = excluded.deleted, failed = excluded.failed, "
+                   "bytes = excluded.bytes, code = excluded.code, "
+                   "error = excluded.error, started = excluded.started, "
+                   "ended = excluded.ended",
+    [S_RUN_END] = "UPDATE runs SET ended = ?2, outcome = ?3 WHERE id = ?1",
+    /* One pass over messages for the aggregates; the run history per
+     * account through run_accounts_by_account.  Accounts known only from
+     * runs (every run failed) are listed too. */
+    [S_STATUS] =
+        "WITH m AS (SELECT account, "
+        "  sum(state = 1) AS done, "
+        "  sum(CASE WHEN state = 1 THEN size ELSE 0 END) AS bytes, "
+        "  sum(state = 0) AS pending, "
+        "  sum(deleted_at <> 0) AS deleted, "
+        "  max(CASE WHEN state = 1 THEN first_seen END) AS newest "
+        "  FROM messages GROUP BY account), "
+        "a AS (SELECT account FROM m UNION SELECT account FROM run_accounts) "
+        "SELECT a.account, coalesce(m.done, 0), coalesce(m.bytes, 0), "
+        "  coalesce(m.pending, 0), coalesce(m.deleted, 0), "
+        "  coalesce(m.newest, 0), "
+        "  coalesce((SELECT max(r.ended) FROM run_accounts AS r "
+        "    WHERE r.account = a.account AND r.code = 'ok'), 0), "
+        "  coalesce((SELECT r.ended FROM run_accounts AS r "
+        "    WHERE r.account = a.account AND r.code <> 'ok' "
+        "    ORDER BY r.ended DESC, r.run_id DESC LIMIT 1), 0), "
+        "  (SELECT r.error FROM run_accounts AS r "
+        "    WHERE r.account = a.account AND r.code <> 'ok' "
+        "    ORDER BY r.ended DESC, r.run_id DESC LIMIT 1) "
+        "FROM a LEFT JOIN m ON m.account = a.account ORDER BY a.account",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;  /* owned */
+	int lockfd;  /* the run lock; -1 when read-only or in memory */
+	bool rdonly; /* STORE_READONLY */
+	sqlite3_stmt *stmt[S_COUNT];
+};
+
+/*
+ * The one place where an SQLite failure becomes a pv_code.  It reads the
+ * connection's last error, so call it right after the failing call.
+ */
+static enum pv_code
+dberr(struct store *st, const char *what, struct pv_err *err)
+{
+	enum pv_code code;
+	int xrc;
+
+	if (st->db == NULL)
+		return pv_errf(err, PV_EINTERNAL, "state %s: %s: out of memory",
+		    st->path, what);
+	xrc = sqlite3_extended_errcode(st->db);
+	switch (xrc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = PV_EIO;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_PROTOCOL:
+		code = PV_EBUSY;
+		break;
+	case SQLITE_NOMEM:
+	default:
+		/* Constraint violations, misuse, SQL errors: our bug. */
+		code = PV_EINTERNAL;
+		break;
+	}
+	return pv_errf(err, code, "state %s: %s: %s", st->path, what,
+	    sqlite3_errmsg(st->db));
+}
+
+static enum pv_code
+prep(struct store *st, enum stmt_id id, sqlite3_stmt **out, struct pv_err *err)
+{
+	if (st->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
+	        SQLITE_PREPARE_PERSISTENT, &st->stmt[id], NULL) != SQLITE_OK)
+		return dberr(st, "prepare", err);
+	*out = st->stmt[id];
+	return PV_OK;
+}
+
+/* Make a cached statement ready for its next use.  Their results only
+ * repeat the error of the last step, which the caller has mapped. */
+static void
+release(sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	(void)sqlite3_reset(s);
+	(void)sqlite3_clear_bindings(s);
+}
+
+/* Bind helpers: they return SQLite's code; a NULL string binds NULL. */
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Any bytes, compared with memcmp; the length was checked by
+ * check_uidl().  An empty UIDL is a zero-length blob, never NULL. */
+static int
+bind_uidl(sqlite3_stmt *s, int i, const char *p, size_t n)
+{
+	if (n == 0)
+		return sqlite3_bind_zeroblob(s, i, 0);
+	return sqlite3_bind_blob(s, i, p, (int)n, SQLITE_STATIC);
+}
+
+/* Step a statement that returns no row; reset it either way.  *changes
+ * (if non-NULL) receives the number of rows it changed. */
+static enum pv_code
+run_stmt(struct store *st, sqlite3_stmt *s, const char *what, int *changes,
+    struct pv_err *err)
+{
+	enum pv_code rc = PV_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = dberr(st, what, err);
+	else if (changes != NULL)
+		*changes = sqlite3_changes(st->db);
+	release(s);
+	return rc;
+}
+
+/* Run a cached statement that takes only an id as ?1. */
+static enum pv_code
+run_id(struct store *st, enum stmt_id id, int64_t v, const char *what,
+    int *changes, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	rc = prep(st, id, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, v) != SQLITE_OK) {
+		rc = dberr(st, what, err);
+		release(s);
+		return rc;
+	}
+	return run_stmt(st, s, what, changes, err);
+}
+
+/* A heap copy of column i, NUL-terminated (*len without the NUL), or
+ * NULL for an SQL NULL.  False only if SQLite ran out of memory. */
+static bool
+col_copy(sqlite3_stmt *s, int i, char **out, size_t *len)
+{
+	const void *p;
+	char *c;
+	int n;
+
+	if (sqlite3_column_type(s, i) == SQLITE_NULL) {
+		*out = NULL;
+		*len = 0;
+		return true;
+	}
+	p = sqlite3_column_blob(s, i);
+	n = sqlite3_column_bytes(s, i);
+	if (p == NULL && sqlite3_errcode(sqlite3_db_handle(s)) == SQLITE_NOMEM)
+		return false;
+	if (n < 0)
+		n = 0;
+	c = xmalloc((size_t)n + 1);
+	if (n > 0)
+		memcpy(c, p, (size_t)n);
+	c[n] = '\0';
+	*out = c;
+	*len = (size_t)n;
+	return true;
+}
+
+/* A hex digest column into a char[65] ("" for NULL). */
+static void
+col_hex(sqlite3_stmt *s, int i, char dst[65])
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	int n = sqlite3_column_bytes(s, i);
+
+	if (t == NULL || n <= 0) {
+		dst[0] = '\0';
+		return;
+	}
+	if (n > 64)
+		n = 64;
+	memcpy(dst, t, (size_t)n);
+	dst[n] = '\0';
+}
+
+static bool
+is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[64] == '\0';
+}
+
+/* free() for the const char * fields of a result. */
+static void
+free_const(const void *p)
+{
+	void *q;
+
+	memcpy(&q, &p, sizeof(q));
+	free(q);
+}
+
+static enum pv_code
+writable(struct store *st, const char *what, struct pv_err *err)
+{
+	if (st->rdonly)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: %s: opened read-only", st->path, what);
+	return PV_OK;
+}
+
+static enum pv_code
+check_uidl(struct store *st, const char *account, const char *uidl, size_t len,
+    struct pv_err *err)
+{
+	if (account == NULL || (uidl == NULL && len > 0) || len > INT_MAX)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: bad account or UIDL", st->path);
+	return PV_OK;
+}
+
+static enum pv_code
+check_u64(struct store *st, uint64_t v, const char *what, struct pv_err *err)
+{
+	if (v > (uint64_t)INT64_MAX)
+		return pv_errf(err, PV_EINTERNAL, "state %s: %s out of range",
+		    st->path, what);
+	return PV_OK;
+}
+
+static bool
+in_tx(struct store *st)
+{
+	return sqlite3_get_autocommit(st->db) == 0;
+}
+
+static enum pv_code
+tx_begin(struct store *st, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	rc = prep(st, S_BEGIN, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	return run_stmt(st, s, "begin transaction", NULL, err);
+}
+
+static void
+tx_rollback(struct store *st)
+{
+	struct pv_err e2;
+	sqlite3_stmt *s = NULL;
+
+	/* SQLite may have rolled back already (after an I/O error). */
+	if (!in_tx(st))
+		return;
+	if (prep(st, S_ROLLBACK, &s, &e2) != PV_OK ||
+	    run_stmt(st, s, "rollback", NULL, &e2) != PV_OK)
+		log_warnx("%s", e2.msg);
+}
+
+/* COMMIT; on failure the transaction is rolled back, so that the store is
+ * never left inside a half-failed one. */
+static enum pv_code
+tx_commit(struct store *st, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	rc = prep(st, S_COMMIT, &s, err);
+	if (rc == PV_OK)
+		rc = run_stmt(st, s, "commit", NULL, err);
+	if (rc != PV_OK)
+		tx_rollback(st);
+	return rc;
+}
+
+/* sqlite3_exec() of constant SQL (never anything from outside). */
+static enum pv_code
+exec_sql(struct store *st, const char *sql, const char *what,
+    struct pv_err *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return dberr(st, what, err);
+	return PV_OK;
+}
+
+/* One integer from a constant query (a PRAGMA). */
+static enum pv_code
+query_int(struct store *st, const char *sql, int64_t *v, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return dberr(st, sql, err);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = dberr(st, sql, err);
+	} else {
+		*v = sqlite3_column_int64(s, 0);
+		rc = PV_OK;
+	}
+	(void)sqlite3_finalize(s); /* repeats the step's result */
+	return rc;
+}
+
+/* ---- the run lock ---- */
+
+/* Text for PV_EBUSY: the holder's pid, as it wrote it into the lock
+ * file. */
+static enum pv_code
+lock_busy(struct store *st, int fd, struct pv_err *err)
+{
+	char b[32], *end;
+	ssize_t n;
+	long pid = 0;
+
+	n = pread(fd, b, sizeof(b) - 1, 0);
+	if (n > 0) {
+		b[n] = '\0';
+		errno = 0;
+		pid = strtol(b, &end, 10);
+		if (errno != 0 || end == b || (*end != '\n' && *end != '\0'))
+			pid = 0;
+	}
+	if (pid <= 0)
+		return pv_errf(err, PV_EBUSY,
+		    "state %s is in use by another popvault run (pid unknown)",
+		    st->path);
+	return pv_errf(err, PV_EBUSY,
+	    "state %s is in use by another popvault run (pid %ld)", st->path,
+	    pid);
+}
+
+/*
+ * Take the run lock: a write lock on all of "<path>.lock", created 0600,
+ * which then holds our pid as text.  An open-file-description lock
+ * (F_OFD_SETLK) rather than a classic F_SETLK one: it conflicts across
+ * processes just the same, but also between two opens in one process,
+ * and closing some other descriptor of the file does not drop it.  It is
+ * never waited for: a second run fails at once with PV_EBUSY.
+ */
+static enum pv_code
+lock_take(struct store *st, struct pv_err *err)
+{
+	struct flock fl;
+	char *lpath, pid[32];
+	int fd, n;
+	enum pv_code rc;
+
+	lpath = xasprintf("%s%s", st->path, STORE_LOCK_SUFFIX);
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		rc = pv_errf(err, PV_EIO, "state lock %s: %s", lpath,
+		    strerror(errno));
+		goto out;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = 0;
+	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
+		if (errno == EAGAIN || errno == EACCES)
+			rc = lock_busy(st, fd, err);
+		else
+			rc = pv_errf(err, PV_EIO, "state lock %s: %s", lpath,
+			    strerror(errno));
+		goto fail;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(pid)) {
+		rc = pv_errf(err, PV_EINTERNAL, "cannot format a pid");
+		goto fail;
+	}
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		rc = pv_errf(err, PV_EIO, "state lock %s: %s", lpath,
+		    strerror(errno));
+		goto fail;
+	}
+	st->lockfd = fd;
+	rc = PV_OK;
+	goto out;
+fail:
+	(void)close(fd);
+out:
+	free(lpath);
+	return rc;
+}
+
+static void
+lock_release(struct store *st)
+{
+	if (st->lockfd == -1)
+		return;
+	/* Empty it while still holding it: a stale pid would mislead. */
+	if (ftruncate(st->lockfd, 0) == -1)
+		log_warn("state lock %s%s", st->path, STORE_LOCK_SUFFIX);
+	(void)close(st->lockfd);
+	st->lockfd = -1;
+}
+
+/* ---- creating and checking the file ---- */
+
+static enum pv_code
+fsync_file(const char *path, struct pv_err *err)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return pv_errf(err, PV_EIO, "%s: %s", path, strerror(errno));
+	if (fsync(fd) == -1) {
+		(void)close(fd);
+		return pv_errf(err, PV_EIO, "fsync %s: %s", path,
+		    strerror(errno));
+	}
+	(void)close(fd);
+	return PV_OK;
+}
+
+/* Make a new name in the directory of 'path' durable. */
+static enum pv_code
+fsync_parent(const char *path, struct pv_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+	enum pv_code rc = PV_OK;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		rc = pv_errf(err, PV_EIO, "%s: %s", dir, strerror(errno));
+	} else {
+		/* Some file systems cannot sync a directory (EINVAL). */
+		if (fsync(fd) == -1 && errno != EINVAL)
+			rc = pv_errf(err, PV_EIO, "fsync %s: %s", dir,
+			    strerror(errno));
+		(void)close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+/* Tables, indexes, application_id and user_version, all in one
+ * transaction: a file either has the whole schema or none of it. */
+static enum pv_code
+init_schema(struct store *st, struct pv_err *err)
+{
+	char *pragmas;
+	enum pv_code rc;
+
+	pragmas = xasprintf("PRAGMA application_id = %d;\n"
+	                    "PRAGMA user_version = %d;\n",
+	    STORE_APP_ID, STORE_SCHEMA_VERSION);
+	rc = exec_sql(st, "BEGIN IMMEDIATE", "create schema", err);
+	if (rc != PV_OK)
+		goto out;
+	rc = exec_sql(st, schema_sql, "create schema", err);
+	if (rc == PV_OK)
+		rc = exec_sql(st, pragmas, "create schema", err);
+	if (rc == PV_OK)
+		rc = exec_sql(st, "COMMIT", "create schema", err);
+	if (rc != PV_OK)
+		tx_rollback(st);
+out:
+	free(pragmas);
+	return rc;
+}
+
+static void
+unlink_tmp(const char *tmp)
+{
+	static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
+	size_t i;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		char *p = xasprintf("%s%s", tmp, sfx[i]);
+
+		if (unlink(p) == -1 && errno != ENOENT)
+			log_warn("%s", p);
+		free(p);
+	}
+}
+
+/*
+ * A new state file, complete or not at all: build it as "<path>.new"
+ * (we hold the run lock, so the name is ours), make it durable, then
+ * link it into place, which fails rather than replace a file that
+ * appeared meanwhile.  A run killed half-way leaves no "<path>" at all,
+ * so every existing file can be held to the strict checks of
+ * check_file().
+ */
+static enum pv_code
+create_file(struct store *st, struct pv_err *err)
+{
+	char *tmp;
+	enum pv_code rc;
+
+	tmp = xasprintf("%s%s", st->path, STORE_TMP_SUFFIX);
+	unlink_tmp(tmp);
+	if (sqlite3_open_v2(tmp, &st->db,
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	        NULL) != SQLITE_OK) {
+		rc = dberr(st, "create", err);
+		goto fail;
+	}
+	if (sqlite3_extended_result_codes(st->db, 1) != SQLITE_OK) {
+		rc = dberr(st, "create", err);
+		goto fail;
+	}
+	rc = exec_sql(st, "PRAGMA synchronous = FULL", "create", err);
+	if (rc == PV_OK)
+		rc = init_schema(st, err);
+	if (rc != PV_OK)
+		goto fail;
+	if (sqlite3_close(st->db) != SQLITE_OK) {
+		rc = dberr(st, "create", err);
+		goto fail;
+	}
+	st->db = NULL;
+	rc = fsync_file(tmp, err);
+	if (rc != PV_OK)
+		goto fail;
+	if (link(tmp, st->path) == -1) {
+		struct stat sb;
+
+		if (errno == EEXIST) {
+			rc = pv_errf(err, PV_EIO,
+			    "state %s appeared while it was being created",
+			    st->path);
+			goto fail;
+		}
+		/* No hard links on this file system (vfat): rename, which
+		 * under our lock replaces nothing but a racing stranger. */
+		if (lstat(st->path, &sb) == 0 || errno != ENOENT ||
+		    rename(tmp, st->path) == -1) {
+			rc = pv_errf(err, PV_EIO, "create state %s: %s",
+			    st->path, strerror(errno));
+			goto fail;
+		}
+	} else if (unlink(tmp) == -1) {
+		log_warn("%s", tmp);
+	}
+	rc = fsync_parent(st->path, err);
+	if (rc != PV_OK)
+		goto out;
+	log_info("created state %s", st->path);
+	goto out;
+fail:
+	if (st->db != NULL) {
+		(void)sqlite3_close(st->db); /* failing anyway */
+		st->db = NULL;
+	}
+	unlink_tmp(tmp);
+out:
+	free(tmp);
+	return rc;
+}
+
+static enum pv_code
+damaged(struct store *st, struct pv_err *err)
+{
+	return pv_errf(err, PV_EIO,
+	    "state %s is damaged or is not an SQLite database (%s); refusing to use it",
+	    st->path, sqlite3_errmsg(st->db));
+}
+
+/*
+ * Is this our file, intact and not too new?  Reads only: nothing is
+ * written to a file that fails here.  Sets *version.
+ */
+static enum pv_code
+check_file(struct store *st, int64_t *version, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *t;
+	int64_t appid, uv;
+	int src;
+	enum pv_code rc;
+
+	rc = query_int(st, "PRAGMA application_id", &appid, err);
+	if (rc == PV_OK)
+		rc = query_int(st, "PRAGMA user_version", &uv, err);
+	if (rc == PV_EIO)
+		return damaged(st, err);
+	if (rc != PV_OK)
+		return rc;
+	if (appid != STORE_APP_ID)
+		return pv_errf(err, PV_ECONFIG, "%s is not a popvault state db",
+		    st->path);
+	if (uv > STORE_SCHEMA_VERSION)
+		return pv_errf(err, PV_ECONFIG,
+		    "state %s has schema version %" PRId64
+		    "; this popvault knows up to %d: upgrade popvault",
+		    st->path, uv, STORE_SCHEMA_VERSION);
+	if (uv < 1)
+		return pv_errf(err, PV_EIO,
+		    "state %s is damaged (schema version %" PRId64
+		    "); refusing to use it",
+		    st->path, uv);
+	/*
+	 * The header can be intact over a damaged body (a truncated copy, a
+	 * bad disk).  quick_check reads every page once: O(size of the db),
+	 * measured at about 40 ms for 100,000 messages, once per run, and it
+	 * is what stands between a damaged file and the delete gate.
+	 */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return dberr(st, "quick_check", err);
+	src = sqlite3_step(s);
+	if (src != SQLITE_ROW) {
+		rc = dberr(st, "quick_check", err);
+		if (rc == PV_EIO)
+			rc = damaged(st, err);
+	} else {
+		t = sqlite3_column_text(s, 0);
+		if (t == NULL)
+			rc = dberr(st, "quick_check", err);
+		else if (strcmp((const char *)t, "ok") != 0)
+			rc = pv_errf(err, PV_EIO,
+			    "state %s is damaged (%s); refusing to use it",
+			    st->path, (const char *)t);
+	}
+	(void)sqlite3_finalize(s); /* repeats the step's result */
+	if (rc == PV_OK)
+		*version = uv;
+	return rc;
+}
+
+/*
+ * Bring an older schema forward, one version at a time, each step in one
+ * transaction with its user_version bump.  Version 1 is the first one,
+ * so there is nothing to do yet; a version-2 popvault adds
+ *	case 1: ALTER TABLE ...; PRAGMA user_version = 2;
+ * here.
+ */
+static enum pv_code
+migrate(struct store *st, int64_t from, struct pv_err *err)
+{
+	if (from == STORE_SCHEMA_VERSION)
+		return PV_OK;
+	if (st->rdonly)
+		return pv_errf(err, PV_ECONFIG,
+		    "state %s has schema version %" PRId64
+		    "; run a backup once to upgrade it",
+		    st->path, from);
+	return pv_errf(err, PV_EINTERNAL,
+	    "state %s: no migration from schema version %" PRId64, st->path,
+	    from);
+}
+
+static enum pv_code
+open_file(struct store *st, struct pv_err *err)
+{
+	struct stat sb;
+	int64_t version = 0;
+	char *mode = NULL;
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	if (stat(st->path, &sb) == -1) {
+		if (errno == ENOENT)
+			return pv_errf(err, PV_ECONFIG, "no state at %s",
+			    st->path);
+		return pv_errf(err, PV_EIO, "state %s: %s", st->path,
+		    strerror(errno));
+	}
+	if (!S_ISREG(sb.st_mode))
+		return pv_errf(err, PV_ECONFIG,
+		    "state %s is not a regular file", st->path);
+	/* SQLite would take an empty file for an empty database and write
+	 * a schema into it.  We never make one (create_file), so an empty
+	 * file is somebody else's, or what is left of ours. */
+	if (sb.st_size == 0)
+		return pv_errf(err, PV_EIO,
+		    "state %s is empty: damaged or not a popvault state db; refusing to use it",
+		    st->path);
+	if (sqlite3_open_v2(st->path, &st->db,
+	        st->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+	        NULL) != SQLITE_OK)
+		return dberr(st, "open", err);
+	if (sqlite3_extended_result_codes(st->db, 1) != SQLITE_OK ||
+	    sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK ||
+	    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
+	        SQLITE_OK)
+		return dberr(st, "open", err);
+	rc = check_file(st, &version, err);
+	if (rc != PV_OK)
+		return rc;
+	if (!st->rdonly) {
+		/* Only now may anything be written. */
+		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
+		        &s, NULL) != SQLITE_OK)
+			return dberr(st, "journal_mode", err);
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			rc = dberr(st, "journal_mode", err);
+		} else {
+			const unsigned char *t = sqlite3_column_text(s, 0);
+
+			if (t != NULL)
+				mode = xstrdup((const char *)t);
+		}
+		(void)sqlite3_finalize(s); /* repeats the step's result */
+		if (rc != PV_OK)
+			return rc;
+		if (mode == NULL || strcmp(mode, "wal") != 0)
+			rc = pv_errf(err, PV_EIO,
+			    "state %s: cannot use WAL mode (journal_mode is %s)",
+			    st->path, mode != NULL ? mode : "unknown");
+		free(mode);
+		if (rc != PV_OK)
+			return rc;
+		rc = exec_sql(st,
+		    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+		    "pragmas", err);
+		if (rc != PV_OK)
+			return rc;
+	}
+	return migrate(st, version, err);
+}
+
+static enum pv_code
+open_memory(struct store *st, struct pv_err *err)
+{
+	enum pv_code rc;
+
+	if (sqlite3_open_v2(":memory:", &st->db,
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		return dberr(st, "open", err);
+	if (sqlite3_extended_result_codes(st->db, 1) != SQLITE_OK)
+		return dberr(st, "open", err);
+	rc = init_schema(st, err);
+	if (rc == PV_OK)
+		rc = exec_sql(st, "PRAGMA foreign_keys = ON", "pragmas", err);
+	return rc;
+}
+
+enum pv_code
+store_open(const char *path, unsigned flags, struct store **out,
+    struct pv_err *err)
+{
+	struct store *st;
+	struct stat sb;
+	enum pv_code rc;
+
+	if ((flags & STORE_CREATE) && (flags & STORE_READONLY))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: STORE_CREATE with STORE_READONLY", path);
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	st->lockfd = -1;
+	st->rdonly = (flags & STORE_READONLY) != 0;
+	if (strcmp(path, ":memory:") == 0) {
+		if (!(flags & STORE_CREATE)) {
+			rc = pv_errf(err, PV_EINTERNAL,
+			    "state :memory: needs STORE_CREATE");
+			goto fail;
+		}
+		rc = open_memory(st, err);
+		if (rc != PV_OK)
+			goto fail;
+		goto ok;
+	}
+	/* Look before locking, so that a mistyped path leaves no stray
+	 * lock file behind. */
+	if (stat(path, &sb) == -1) {
+		if (errno != ENOENT) {
+			rc = pv_errf(err, PV_EIO, "state %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (!(flags & STORE_CREATE)) {
+			rc = pv_errf(err, PV_ECONFIG, "no state at %s", path);
+			goto fail;
+		}
+	}
+	if (!st->rdonly) {
+		rc = lock_take(st, err);
+		if (rc != PV_OK)
+			goto fail;
+		/* Again, now that nobody else can be creating it. */
+		if (stat(path, &sb) == -1) {
+			if (errno != ENOENT) {
+				rc = pv_errf(err, PV_EIO, "state %s: %s", path,
+				    strerror(errno));
+				goto fail;
+			}
+			if (!(flags & STORE_CREATE)) {
+				rc = pv_errf(err, PV_ECONFIG, "no state at %s",
+				    path);
+				goto fail;
+			}
+			rc = create_file(st, err);
+			if (rc != PV_OK)
+				goto fail;
+		}
+	}
+	rc = open_file(st, err);
+	if (rc != PV_OK)
+		goto fail;
+ok:
+	log_debug(LOG_STORE, "state %s open%s", path,
+	    st->rdonly ? " read-only" : "");
+	*out = st;
+	return PV_OK;
+fail:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	if (st->db != NULL) {
+		/* Uncommitted work is dropped, as if the run had died. */
+		tx_rollback(st);
+		for (i = 0; i < S_COUNT; i++)
+			(void)sqlite3_finalize(st->stmt[i]); /* see release() */
+		if (sqlite3_close(st->db) != SQLITE_OK)
+			log_warnx("state %s: close: %s", st->path,
+			    sqlite3_errmsg(st->db));
+	}
+	/* The lock goes last: the next run must not find the db while the
+	 * last checkpoint is still being written. */
+	lock_release(st);
+	free(st->path);
+	free(st);
+}
+
+/* ---- transactions ---- */
+
+enum pv_code
+store_begin(struct store *st, struct pv_err *err)
+{
+	enum pv_code rc;
+
+	rc = writable(st, "begin", err);
+	if (rc != PV_OK)
+		return rc;
+	if (in_tx(st))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: store_begin inside a transaction", st->path);
+	return tx_begin(st, err);
+}
+
+enum pv_code
+store_commit(struct store *st, struct pv_err *err)
+{
+	if (!in_tx(st))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: store_commit outside a transaction", st->path);
+	return tx_commit(st, err);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (st == NULL || st->db == NULL)
+		return;
+	tx_rollback(st);
+}
+
+/* ---- messages ---- */
+
+enum pv_code
+store_msg_get(struct store *st, const char *account, const char *uidl,
+    size_t uidl_len, struct store_msg *out, bool *found, struct pv_err *err)
+{
+	struct store_msg m;
+	sqlite3_stmt *s = NULL;
+	char *acct = NULL, *u = NULL, *mid = NULL, *dsrc = NULL;
+	size_t ulen = 0, n;
+	int src;
+	enum pv_code rc;
+
+	rc = check_uidl(st, account, uidl, uidl_len, err);
+	if (rc != PV_OK)
+		return rc;
+	rc = prep(st, S_MSG_GET, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, account) != SQLITE_OK ||
+	    bind_uidl(s, 2, uidl, uidl_len) != SQLITE_OK) {
+		rc = dberr(st, "look up message", err);
+		goto out;
+	}
+	src = sqlite3_step(s);
+	if (src == SQLITE_DONE) {
+		*found = false;
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = dberr(st, "look up message", err);
+		goto out;
+	}
+	if (!col_copy(s, 0, &acct, &n) || !col_copy(s, 1, &u, &ulen) ||
+	    !col_copy(s, 5, &mid, &n) || !col_copy(s, 9, &dsrc, &n)) {
+		rc = dberr(st, "look up message", err);
+		goto out;
+	}
+	memset(&m, 0, sizeof(m));
+	m.account = acct;
+	m.uidl = u;
+	m.uidl_len = ulen;
+	col_hex(s, 2, m.sha256);
+	m.size = (uint64_t)sqlite3_column_int64(s, 3);
+	m.list_size = (uint64_t)sqlite3_column_int64(s, 4);
+	m.message_id = mid;
+	col_hex(s, 6, m.canon);
+	m.date = sqlite3_column_int64(s, 7);
+	m.date_off = sqlite3_column_int(s, 8);
+	m.date_src = dsrc;
+	m.first_seen = sqlite3_column_int64(s, 10);
+	m.volume_id = sqlite3_column_int64(s, 11);
+	m.state = sqlite3_column_int(s, 12) == 1 ? STORE_DONE : STORE_PENDING;
+	m.deleted_at = sqlite3_column_int64(s, 13);
+	acct = u = mid = dsrc = NULL; /* m owns them now */
+	*out = m;
+	*found = true;
+out:
+	release(s);
+	free(acct);
+	free(u);
+	free(mid);
+	free(dsrc);
+	return rc;
+}
+
+void
+store_msg_clear(struct store_msg *m)
+{
+	if (m == NULL)
+		return;
+	free_const(m->account);
+	free_const(m->uidl);
+	free_const(m->message_id);
+	free_const(m->date_src);
+	memset(m, 0, sizeof(*m));
+}
+
+enum pv_code
+store_msg_add(struct store *st, const struct store_msg *m, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	enum pv_code rc;
+
+	rc = writable(st, "add message", err);
+	if (rc == PV_OK)
+		rc = check_uidl(st, m->account, m->uidl, m->uidl_len, err);
+	if (rc == PV_OK)
+		rc = check_u64(st, m->size, "message size", err);
+	if (rc == PV_OK)
+		rc = check_u64(st, m->list_size, "message size", err);
+	if (rc != PV_OK)
+		return rc;
+	if (!is_hex64(m->sha256) || m->date_src == NULL ||
+	    (m->canon[0] != '\0' && strnlen(m->canon, 65) > 64))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: add message: bad digest or date source",
+		    st->path);
+	rc = prep(st, S_MSG_ADD, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, m->account) != SQLITE_OK ||
+	    bind_uidl(s, 2, m->uidl, m->uidl_len) != SQLITE_OK ||
+	    bind_text(s, 3, m->sha256) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, (int64_t)m->size) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, (int64_t)m->list_size) != SQLITE_OK ||
+	    bind_text(s, 6, m->message_id) != SQLITE_OK ||
+	    bind_text(s, 7, m->canon[0] != '\0' ? m->canon : NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_bind_int64(s, 8, m->date) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 9, m->date_off) != SQLITE_OK ||
+	    bind_text(s, 10, m->date_src) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 11, m->first_seen) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 12, m->volume_id) != SQLITE_OK) {
+		rc = dberr(st, "add message", err);
+		release(s);
+		return rc;
+	}
+	rc = run_stmt(st, s, "add message", &changes, err);
+	if (rc == PV_OK && changes != 1)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: add message: volume %" PRId64
+		    " does not exist or is not pending",
+		    st->path, m->volume_id);
+	return rc;
+}
+
+enum pv_code
+store_msg_deleted(struct store *st, const char *account, const char *uidl,
+    size_t uidl_len, int64_t when, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	enum pv_code rc;
+
+	rc = writable(st, "mark deleted", err);
+	if (rc == PV_OK)
+		rc = check_uidl(st, account, uidl, uidl_len, err);
+	if (rc != PV_OK)
+		return rc;
+	if (when <= 0)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: mark deleted: bad time %" PRId64, st->path,
+		    when);
+	rc = prep(st, S_MSG_DELETED, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, account) != SQLITE_OK ||
+	    bind_uidl(s, 2, uidl, uidl_len) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, when) != SQLITE_OK) {
+		rc = dberr(st, "mark deleted", err);
+		release(s);
+		return rc;
+	}
+	rc = run_stmt(st, s, "mark deleted", &changes, err);
+	if (rc == PV_OK && changes != 1)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: mark deleted: account %s has no such message",
+		    st->path, account);
+	return rc;
+}
+
+/* ---- blobs ---- */
+
+enum pv_code
+store_blob_get(struct store *st, const char *sha256, bool *found, char **volume,
+    char **member, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char *v = NULL, *mb = NULL;
+	size_t n;
+	int src;
+	enum pv_code rc;
+
+	if (sha256 == NULL || !is_hex64(sha256))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: look up content: bad digest", st->path);
+	rc = prep(st, S_BLOB_GET, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, sha256) != SQLITE_OK) {
+		rc = dberr(st, "look up content", err);
+		goto out;
+	}
+	src = sqlite3_step(s);
+	if (src == SQLITE_DONE) {
+		*found = false;
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = dberr(st, "look up content", err);
+		goto out;
+	}
+	if ((volume != NULL && !col_copy(s, 0, &v, &n)) ||
+	    (member != NULL && !col_copy(s, 1, &mb, &n))) {
+		rc = dberr(st, "look up content", err);
+		goto out;
+	}
+	if (volume != NULL)
+		*volume = v;
+	if (member != NULL)
+		*member = mb;
+	v = mb = NULL;
+	*found = true;
+out:
+	release(s);
+	free(v);
+	free(mb);
+	return rc;
+}
+
+enum pv_code
+store_blob_add(struct store *st, const char *sha256, uint64_t size,
+    int64_t volume_id, const char *member, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	enum pv_code rc;
+
+	rc = writable(st, "add content", err);
+	if (rc == PV_OK)
+		rc = check_u64(st, size, "content size", err);
+	if (rc != PV_OK)
+		return rc;
+	if (sha256 == NULL || !is_hex64(sha256) || member == NULL)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: add content: bad digest or member", st->path);
+	rc = prep(st, S_BLOB_ADD, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, sha256) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (int64_t)size) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, volume_id) != SQLITE_OK ||
+	    bind_text(s, 4, member) != SQLITE_OK) {
+		rc = dberr(st, "add content", err);
+		release(s);
+		return rc;
+	}
+	rc = run_stmt(st, s, "add content", &changes, err);
+	if (rc == PV_OK && changes != 1)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: add content: volume %" PRId64
+		    " does not exist or is not pending",
+		    st->path, volume_id);
+	return rc;
+}
+
+/* ---- volumes ---- */
+
+enum pv_code
+store_volume_add(struct store *st, const char *name, int64_t created,
+    int64_t *id, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	rc = writable(st, "add volume", err);
+	if (rc != PV_OK)
+		return rc;
+	if (name == NULL || name[0] == '\0')
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: add volume: no name", st->path);
+	rc = prep(st, S_VOL_ADD, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, name) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, created) != SQLITE_OK) {
+		rc = dberr(st, "add volume", err);
+		release(s);
+		return rc;
+	}
+	rc = run_stmt(st, s, "add volume", NULL, err);
+	if (rc == PV_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+/* *exists false for an unknown id; else *state. */
+static enum pv_code
+vol_state(struct store *st, int64_t id, bool *exists, enum store_state *state,
+    struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_VOL_STATE, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
+		rc = dberr(st, "volume state", err);
+		goto out;
+	}
+	src = sqlite3_step(s);
+	if (src == SQLITE_DONE) {
+		*exists = false;
+	} else if (src == SQLITE_ROW) {
+		*exists = true;
+		*state =
+		    sqlite3_column_int(s, 0) == 1 ? STORE_DONE : STORE_PENDING;
+	} else {
+		rc = dberr(st, "volume state", err);
+	}
+out:
+	release(s);
+	return rc;
+}
+
+/* Volume-level operations run in a transaction of their own. */
+static enum pv_code
+vol_tx_begin(struct store *st, const char *what, int64_t id,
+    enum store_state *state, struct pv_err *err)
+{
+	bool exists = false;
+	enum pv_code rc;
+
+	rc = writable(st, what, err);
+	if (rc != PV_OK)
+		return rc;
+	if (in_tx(st))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: %s %" PRId64
+		    ": must be called outside a transaction",
+		    st->path, what, id);
+	rc = tx_begin(st, err);
+	if (rc != PV_OK)
+		return rc;
+	rc = vol_state(st, id, &exists, state, err);
+	if (rc == PV_OK && !exists)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: %s: no volume %" PRId64, st->path, what, id);
+	if (rc != PV_OK)
+		tx_rollback(st);
+	return rc;
+}
+
+/* Every message of volume id must have its bytes in id itself or in a
+ * volume that is DONE already: otherwise DONE would open the delete gate
+ * for a message whose bytes may never become durable. */
+static enum pv_code
+vol_check_stored(struct store *st, int64_t id, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_VOL_UNSTORED, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
+		rc = dberr(st, "volume done", err);
+		goto out;
+	}
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		const unsigned char *acct = sqlite3_column_text(s, 0);
+
+		if (sqlite3_column_type(s, 1) == SQLITE_NULL)
+			rc = pv_errf(err, PV_EINTERNAL,
+			    "state %s: volume %" PRId64
+			    " cannot be done: a message of account %s has content recorded in no volume",
+			    st->path, id,
+			    acct != NULL ? (const char *)acct : "?");
+		else
+			rc = pv_errf(err, PV_EINTERNAL,
+			    "state %s: volume %" PRId64
+			    " cannot be done: a message of account %s has its content in volume %" PRId64
+			    ", which is still pending",
+			    st->path, id,
+			    acct != NULL ? (const char *)acct : "?",
+			    (int64_t)sqlite3_column_int64(s, 1));
+	} else if (src != SQLITE_DONE) {
+		rc = dberr(st, "volume done", err);
+	}
+out:
+	release(s);
+	return rc;
+}
+
+enum pv_code
+store_volume_done(struct store *st, int64_t id, struct pv_err *err)
+{
+	enum store_state state = STORE_PENDING;
+	enum pv_code rc;
+
+	rc = vol_tx_begin(st, "volume done", id, &state, err);
+	if (rc != PV_OK)
+		return rc;
+	if (state == STORE_DONE) /* recovery may settle it twice */
+		return tx_commit(st, err);
+	rc = vol_check_stored(st, id, err);
+	if (rc == PV_OK)
+		rc = run_id(st, S_VOL_DONE_MSGS, id, "volume done", NULL, err);
+	if (rc == PV_OK)
+		rc = run_id(st, S_VOL_DONE, id, "volume done", NULL, err);
+	if (rc == PV_OK)
+		rc = tx_commit(st, err);
+	else
+		tx_rollback(st);
+	if (rc == PV_OK)
+		log_debug(LOG_STORE, "volume %" PRId64 " done", id);
+	return rc;
+}
+
+enum pv_code
+store_volume_drop(struct store *st, int64_t id, struct pv_err *err)
+{
+	enum store_state state = STORE_PENDING;
+	sqlite3_stmt *s = NULL;
+	int src, refs = 0;
+	enum pv_code rc;
+
+	rc = vol_tx_begin(st, "volume drop", id, &state, err);
+	if (rc != PV_OK)
+		return rc;
+	if (state == STORE_DONE) {
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: volume %" PRId64
+		    " is done; a durable volume is never dropped",
+		    st->path, id);
+		goto fail;
+	}
+	/* Cannot happen while volume_done checks what it settles; if it
+	 * did, dropping would lose the only copy of a DONE message. */
+	rc = prep(st, S_VOL_DURABLE_REFS, &s, err);
+	if (rc != PV_OK)
+		goto fail;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
+		rc = dberr(st, "volume drop", err);
+	} else {
+		src = sqlite3_step(s);
+		if (src == SQLITE_ROW)
+			rc = pv_errf(err, PV_EINTERNAL,
+			    "state %s: volume %" PRId64
+			    " holds content of done volume %" PRId64
+			    "; refusing to drop it",
+			    st->path, id, (int64_t)sqlite3_column_int64(s, 0));
+		else if (src != SQLITE_DONE)
+			rc = dberr(st, "volume drop", err);
+	}
+	release(s);
+	if (rc != PV_OK)
+		goto fail;
+	/* Pending messages of other volumes whose bytes were to be in this
+	 * one: their content is gone with it, so they must be fetched
+	 * again too. */
+	rc = run_id(st, S_VOL_DROP_REFS, id, "volume drop", &refs, err);
+	if (rc == PV_OK)
+		rc = run_id(st, S_VOL_DROP_MSGS, id, "volume drop", NULL, err);
+	if (rc == PV_OK)
+		rc = run_id(st, S_VOL_DROP_BLOBS, id, "volume drop", NULL, err);
+	if (rc == PV_OK)
+		rc = run_id(st, S_VOL_DROP, id, "volume drop", NULL, err);
+	if (rc != PV_OK)
+		goto fail;
+	rc = tx_commit(st, err);
+	if (rc == PV_OK)
+		log_debug(LOG_STORE,
+		    "volume %" PRId64 " dropped (%d message(s) elsewhere)", id,
+		    refs);
+	return rc;
+fail:
+	tx_rollback(st);
+	return rc;
+}
+
+enum pv_code
+store_volumes_pending(struct store *st, struct store_volume **vols, size_t *n,
+    struct pv_err *err)
+{
+	struct store_volume *v = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t nv = 0, cap = 0, len;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_VOL_PENDING, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		char *name = NULL;
+
+		if (!col_copy(s, 1, &name, &len)) {
+			rc = dberr(st, "pending volumes", err);
+			goto fail;
+		}
+		if (nv == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[nv].id = sqlite3_column_int64(s, 0);
+		v[nv].name = name != NULL ? name : xstrdup("");
+		v[nv].state =
+		    sqlite3_column_int(s, 2) == 1 ? STORE_DONE : STORE_PENDING;
+		v[nv].created = sqlite3_column_int64(s, 3);
+		nv++;
+	}
+	if (src != SQLITE_DONE) {
+		rc = dberr(st, "pending volumes", err);
+		goto fail;
+	}
+	release(s);
+	*vols = v;
+	*n = nv;
+	return PV_OK;
+fail:
+	release(s);
+	store_volumes_free(v, nv);
+	return rc;
+}
+
+void
+store_volumes_free(struct store_volume *vols, size_t n)
+{
+	size_t i;
+
+	if (vols == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(vols[i].name);
+	free(vols);
+}
+
+/* ---- runs and status ---- */
+
+enum pv_code
+store_run_begin(struct store *st, const char *command, int64_t started,
+    int64_t *run_id, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	rc = writable(st, "begin run", err);
+	if (rc != PV_OK)
+		return rc;
+	if (command == NULL)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: begin run: no command", st->path);
+	rc = prep(st, S_RUN_BEGIN, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, command) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, started) != SQLITE_OK) {
+		rc = dberr(st, "begin run", err);
+		release(s);
+		return rc;
+	}
+	rc = run_stmt(st, s, "begin run", NULL, err);
+	if (rc == PV_OK)
+		*run_id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+enum pv_code
+store_run_account(struct store *st, int64_t run_id,
+    const struct store_run_acct *a, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	const uint64_t v[] = {a->seen, a->fetched, a->stored, a->dups,
+	    a->deleted, a->failed, a->bytes};
+	size_t i;
+	bool bad = false;
+	enum pv_code rc;
+
+	rc = writable(st, "record account", err);
+	if (rc != PV_OK)
+		return rc;
+	if (a->account == NULL || a->code == NULL)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: record account: no account or code", st->path);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		rc = check_u64(st, v[i], "run counter", err);
+		if (rc != PV_OK)
+			return rc;
+	}
+	rc = prep(st, S_RUN_ACCT, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    bind_text(s, 2, a->account) != SQLITE_OK ||
+	    bind_text(s, 10, a->code) != SQLITE_OK ||
+	    bind_text(s, 11, a->error) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 12, a->started) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 13, a->ended) != SQLITE_OK)
+		bad = true;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]) && !bad; i++)
+		bad = sqlite3_bind_int64(s, 3 + (int)i, (int64_t)v[i]) !=
+		      SQLITE_OK;
+	if (bad) {
+		rc = dberr(st, "record account", err);
+		release(s);
+		return rc;
+	}
+	return run_stmt(st, s, "record account", NULL, err);
+}
+
+enum pv_code
+store_run_end(struct store *st, int64_t run_id, int64_t ended,
+    const char *outcome, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	enum pv_code rc;
+
+	rc = writable(st, "end run", err);
+	if (rc != PV_OK)
+		return rc;
+	rc = prep(st, S_RUN_END, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, ended) != SQLITE_OK ||
+	    bind_text(s, 3, outcome) != SQLITE_OK) {
+		rc = dberr(st, "end run", err);
+		release(s);
+		return rc;
+	}
+	rc = run_stmt(st, s, "end run", &changes, err);
+	if (rc == PV_OK && changes != 1)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: end run: no run %" PRId64, st->path, run_id);
+	return rc;
+}
+
+enum pv_code
+store_status_each(struct store *st,
+    enum pv_code (
+        *cb)(void *arg, const struct store_status *s, struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct store_status ss;
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_STATUS, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&ss, 0, sizeof(ss));
+		ss.account = (const char *)sqlite3_column_text(s, 0);
+		if (ss.account == NULL) {
+			rc = dberr(st, "status", err);
+			goto out;
+		}
+		ss.messages = (uint64_t)sqlite3_column_int64(s, 1);
+		ss.bytes = (uint64_t)sqlite3_column_int64(s, 2);
+		ss.pending = (uint64_t)sqlite3_column_int64(s, 3);
+		ss.deleted = (uint64_t)sqlite3_column_int64(s, 4);
+		ss.newest = sqlite3_column_int64(s, 5);
+		ss.last_ok = sqlite3_column_int64(s, 6);
+		ss.last_fail = sqlite3_column_int64(s, 7);
+		ss.last_error = (const char *)sqlite3_column_text(s, 8);
+		rc = cb(arg, &ss, err);
+		if (rc != PV_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = dberr(st, "status", err);
+out:
+	release(s);
+	return rc;
+}
