@@ -607,12 +607,15 @@ delete_and_quit(struct run *r, struct pv_err *err)
 {
 	struct engine *e = r->e;
 	const struct config_account *a = r->a;
-	size_t *nums = NULL, *idx = NULL, n = 0, ndeleted = 0, i;
+	size_t *nums = NULL, n = 0, ndeleted = 0, i;
+	char **uidls = NULL; /* owned copies: the items die with QUIT */
+	size_t *lens = NULL;
 	enum pv_code rc;
 
 	if (a->keep != CONFIG_KEEP) {
 		nums = xcalloc(r->nitems, sizeof(*nums));
-		idx = xcalloc(r->nitems, sizeof(*idx));
+		uidls = xcalloc(r->nitems, sizeof(*uidls));
+		lens = xcalloc(r->nitems, sizeof(*lens));
 		for (i = 0; i < r->nitems; i++) {
 			if (!r->durable[i] ||
 			    !pop3_uidl_is_unique(r->p, &r->items[i]))
@@ -621,7 +624,10 @@ delete_and_quit(struct run *r, struct pv_err *err)
 			    r->first_seen[i] + a->delete_after > e->o.now)
 				continue;
 			nums[n] = r->items[i].num;
-			idx[n++] = i;
+			uidls[n] = xmalloc(r->items[i].uidl_len + 1);
+			memcpy(uidls[n], r->items[i].uidl,
+			    r->items[i].uidl_len + 1);
+			lens[n++] = r->items[i].uidl_len;
 		}
 	}
 	if (n > 0) {
@@ -642,12 +648,9 @@ delete_and_quit(struct run *r, struct pv_err *err)
 	if (n > 0) {
 		step(e, "QUIT done");
 		rc = store_begin(e->st, err);
-		for (i = 0; i < n && rc == PV_OK; i++) {
-			const struct pop3_item *it = &r->items[idx[i]];
-
-			rc = store_msg_deleted(e->st, a->name, it->uidl,
-			    it->uidl_len, e->o.now, err);
-		}
+		for (i = 0; i < n && rc == PV_OK; i++)
+			rc = store_msg_deleted(e->st, a->name, uidls[i],
+			    lens[i], e->o.now, err);
 		if (rc == PV_OK)
 			rc = store_commit(e->st, err);
 		else
@@ -661,8 +664,11 @@ fail:
 	pop3_close(r->p); /* no QUIT: the server deletes nothing */
 	r->p = NULL;
 out:
+	for (i = 0; i < n; i++)
+		free(uidls[i]);
+	free(uidls);
+	free(lens);
 	free(nums);
-	free(idx);
 	return rc;
 }
 
