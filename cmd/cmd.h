@@ -44,6 +44,10 @@ enum pv_code cmd_mkdirs(const char *path, struct pv_err *err);
 enum pv_code cmd_password(const struct config_account *a, const char *file,
     const char *command, char **out, struct pv_err *err);
 
+/* -v, -q and -d given after the command: same meaning as before it.
+ * Returns false (after a message) on a bad -d argument. */
+bool cmd_log_option(int c, const char *arg);
+
 /* JSON string (with quotes) on fp; bytes that are not printable ASCII are
  * \u-escaped byte by byte. */
 void cmd_json_str(FILE *fp, const char *s);

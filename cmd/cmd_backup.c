@@ -287,7 +287,7 @@ cmd_backup(int argc, char **argv, struct globals *g)
 	o.keep = -1;
 	config_init(&cfg);
 	memset(&eo, 0, sizeof(eo));
-	while ((c = getopt_long(argc, argv, "C:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:nhvqd:", opts, NULL)) != -1) {
 		int64_t d;
 		uint64_t sz;
 		char *end;
@@ -407,6 +407,14 @@ cmd_backup(int argc, char **argv, struct globals *g)
 				goto out_early;
 			} else
 				cfg.volume_size = sz;
+			break;
+		case 'v':
+		case 'q':
+		case 'd':
+			if (!cmd_log_option(c, optarg)) {
+				status = EX_USAGE;
+				goto out_early;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -124,7 +124,7 @@ cmd_status(int argc, char **argv, struct globals *g)
 	int ch, status = EX_OK;
 
 	config_init(&cfg);
-	while ((ch = getopt_long(argc, argv, "C:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "C:hvqd:", opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_STATE:
 			state_opt = optarg;
@@ -134,6 +134,14 @@ cmd_status(int argc, char **argv, struct globals *g)
 			break;
 		case OPT_JSON:
 			c.json = true;
+			break;
+		case 'v':
+		case 'q':
+		case 'd':
+			if (!cmd_log_option(ch, optarg)) {
+				status = EX_USAGE;
+				goto out;
+			}
 			break;
 		case 'h':
 			usage(stdout);

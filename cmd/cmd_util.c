@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "log.h"
 #include "secret.h"
 #include "xmem.h"
 
@@ -188,4 +189,31 @@ int64_t
 cmd_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+bool
+cmd_log_option(int c, const char *arg)
+{
+	unsigned cats;
+
+	switch (c) {
+	case 'v':
+		log_init(log_verbosity() < 0 ? 1 : log_verbosity() + 1,
+		    log_debug_mask());
+		return true;
+	case 'q':
+		log_init(-1, log_debug_mask());
+		return true;
+	case 'd':
+		if (!log_parse_cats(arg, &cats)) {
+			fprintf(stderr,
+			    "popvault: -d: unknown category in '%s' (pop3, net, store, arc, engine, all)\n",
+			    arg);
+			return false;
+		}
+		log_init(log_verbosity(), log_debug_mask() | cats);
+		return true;
+	default:
+		return false;
+	}
 }

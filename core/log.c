@@ -68,6 +68,12 @@ log_verbosity(void)
 	return verbosity;
 }
 
+unsigned
+log_debug_mask(void)
+{
+	return debug_mask;
+}
+
 bool
 log_debug_on(unsigned cat)
 {

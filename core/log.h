@@ -29,6 +29,7 @@ void log_init(int verbosity, unsigned debug_cats);
 _Bool log_parse_cats(const char *s, unsigned *mask);
 
 int log_verbosity(void);
+unsigned log_debug_mask(void);
 _Bool log_debug_on(unsigned cat);
 
 /* log_warn appends ": strerror(errno)". */
