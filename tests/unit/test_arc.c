@@ -66,12 +66,17 @@ setup(void **state)
 		t = "/tmp";
 	if (snprintf(f->dir, sizeof(f->dir), "%s/test_arc-XXXXXX", t) >=
 	        (int)sizeof(f->dir) ||
-	    mkdtemp(f->dir) == NULL)
+	    mkdtemp(f->dir) == NULL) {
+		free(f);
 		return -1;
+	}
 	f->biglen = 1u << 20;
 	f->big = malloc(f->biglen);
-	if (f->big == NULL)
+	if (f->big == NULL) {
+		(void)rmdir(f->dir);
+		free(f);
 		return -1;
+	}
 	for (i = 0; i < f->biglen; i++)
 		f->big[i] = (unsigned char)noise(&x);
 	*state = f;
