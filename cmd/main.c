@@ -119,8 +119,13 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) != 0)
 			continue;
+		int first = optind;
+
 		net_global_init();
-		rc = commands[i].fn(argc - optind, argv + optind, &g);
+		/* The command parses its own argv from the start: glibc
+		 * re-initializes getopt when optind is 0. */
+		optind = 0;
+		rc = commands[i].fn(argc - first, argv + first, &g);
 		net_global_cleanup();
 		return rc;
 	}
