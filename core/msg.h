@@ -15,15 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Header bytes kept for parsing; headers beyond are still passed to the
- * canonical callback but not parsed.  Bounds memory per message. */
+/* Header bytes kept for parsing: a header field longer than this is still
+ * passed to the canonical callback (or dropped, if it is a trace field)
+ * but not parsed; the fields after it are parsed.  Bounds memory per
+ * message. */
 #define MSG_HEADER_KEEP (64u * 1024u)
 #define MSG_ID_MAX      998u
 
 struct msg_info {
-	char *message_id;  /* owned; normalized (see msg_normalize_id); NULL
-	                      when the message has none */
-	bool has_date;     /* a parseable Date header */
+	char *message_id;  /* owned; normalized (see msg_normalize_id) from
+	                      the first Message-ID field that yields one;
+	                      NULL when the message has none */
+	bool has_date;     /* a parseable Date header (the first one) */
 	int64_t date;      /* seconds since the epoch, UTC */
 	int date_off;      /* the header's zone, minutes east of UTC */
 	bool has_received; /* at least one parseable Received date */
