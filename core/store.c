@@ -36,8 +36,12 @@
 
 /* PRAGMA application_id: "popv".  A foreign SQLite file has another one
  * (or 0) and is refused instead of being written to. */
-#define STORE_APP_ID      0x706f7076
-#define STORE_BUSY_MS     5000
+#define STORE_APP_ID  0x706f7076
+#define STORE_BUSY_MS 5000
+/* Page cache cap, KiB: a 100,000-message state is about 50 MB, and a
+ * volume's transaction inserts at random places in its indexes; with the
+ * default 2 MB, 100,000 inserts in one transaction took 3x longer. */
+#define STORE_CACHE_KIB   32768
 #define STORE_TMP_SUFFIX  ".new"
 #define STORE_LOCK_SUFFIX ".lock"
 
@@ -573,8 +577,8 @@ lock_take(struct store *st, struct pv_err *err)
 	lpath = xasprintf("%s%s", st->path, STORE_LOCK_SUFFIX);
 	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
-		rc = pv_errf(err, PV_EIO, "state lock %s: %s", lpath,
-		    strerror(errno));
+		rc = pv_errf(err, PV_EIO, "cannot create state lock %s: %s",
+		    lpath, strerror(errno));
 		goto out;
 	}
 	memset(&fl, 0, sizeof(fl));
@@ -696,20 +700,28 @@ out:
 	return rc;
 }
 
-static void
-unlink_tmp(const char *tmp)
+/* Remove base + each suffix in sfx (NULL-terminated); false if one
+ * existed.  Only under the run lock. */
+static bool
+unlink_side(const char *base, const char *const *sfx)
 {
-	static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
+	bool none = true;
 	size_t i;
 
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		char *p = xasprintf("%s%s", tmp, sfx[i]);
+	for (i = 0; sfx[i] != NULL; i++) {
+		char *p = xasprintf("%s%s", base, sfx[i]);
 
-		if (unlink(p) == -1 && errno != ENOENT)
+		if (unlink(p) == 0)
+			none = false;
+		else if (errno != ENOENT)
 			log_warn("%s", p);
 		free(p);
 	}
+	return none;
 }
+
+static const char *const tmp_files[] = {"", "-journal", "-wal", "-shm", NULL};
+static const char *const side_files[] = {"-journal", "-wal", "-shm", NULL};
 
 /*
  * A new state file, complete or not at all: build it as "<path>.new"
@@ -726,7 +738,7 @@ create_file(struct store *st, struct pv_err *err)
 	enum pv_code rc;
 
 	tmp = xasprintf("%s%s", st->path, STORE_TMP_SUFFIX);
-	unlink_tmp(tmp);
+	(void)unlink_side(tmp, tmp_files);
 	if (sqlite3_open_v2(tmp, &st->db,
 	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	        NULL) != SQLITE_OK) {
@@ -747,9 +759,22 @@ create_file(struct store *st, struct pv_err *err)
 		goto fail;
 	}
 	st->db = NULL;
+	/* Account names, UIDLs and Message-IDs are nobody else's business;
+	 * SQLite gives its -wal and -shm files the same mode. */
+	if (chmod(tmp, 0600) == -1) {
+		rc = pv_errf(err, PV_EIO, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
 	rc = fsync_file(tmp, err);
 	if (rc != PV_OK)
 		goto fail;
+	/* A -wal left by a lost state file would be replayed into the new
+	 * one (SQLite cannot tell whose it is): without its db it holds
+	 * nothing that can be recovered. */
+	if (!unlink_side(st->path, side_files))
+		log_warnx(
+		    "state %s: removed the -wal/-shm/-journal files of a state file that no longer exists",
+		    st->path);
 	if (link(tmp, st->path) == -1) {
 		struct stat sb;
 
@@ -780,7 +805,7 @@ fail:
 		(void)sqlite3_close(st->db); /* failing anyway */
 		st->db = NULL;
 	}
-	unlink_tmp(tmp);
+	(void)unlink_side(tmp, tmp_files);
 out:
 	free(tmp);
 	return rc;
@@ -830,8 +855,9 @@ check_file(struct store *st, int64_t *version, struct pv_err *err)
 	/*
 	 * The header can be intact over a damaged body (a truncated copy, a
 	 * bad disk).  quick_check reads every page once: O(size of the db),
-	 * measured at about 40 ms for 100,000 messages, once per run, and it
-	 * is what stands between a damaged file and the delete gate.
+	 * measured at about 0.1 s of CPU for 100,000 messages (a 55 MB file)
+	 * and 2 s for a million, once per run; it is what stands between a
+	 * damaged file and the delete gate.
 	 */
 	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) !=
 	    SQLITE_OK)
@@ -876,6 +902,18 @@ migrate(struct store *st, int64_t from, struct pv_err *err)
 	return pv_errf(err, PV_EINTERNAL,
 	    "state %s: no migration from schema version %" PRId64, st->path,
 	    from);
+}
+
+static enum pv_code
+set_cache(struct store *st, struct pv_err *err)
+{
+	char *sql;
+	enum pv_code rc;
+
+	sql = xasprintf("PRAGMA cache_size = -%d", STORE_CACHE_KIB);
+	rc = exec_sql(st, sql, "pragmas", err);
+	free(sql);
+	return rc;
 }
 
 static enum pv_code
@@ -945,6 +983,9 @@ open_file(struct store *st, struct pv_err *err)
 		if (rc != PV_OK)
 			return rc;
 	}
+	rc = set_cache(st, err);
+	if (rc != PV_OK)
+		return rc;
 	return migrate(st, version, err);
 }
 

@@ -1,0 +1,1407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_store.c - the state db on a real SQLite: temporary
+ * files where locking, durability or the bytes of the file matter,
+ * ":memory:" where they do not.  A second process is a real fork(),
+ * because the run lock is between processes.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "log.h"
+#include "store.h"
+
+struct fix {
+	char dir[PATH_MAX];
+	char path[PATH_MAX]; /* dir/state.db */
+};
+
+static int
+setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = snprintf(f->dir, sizeof(f->dir), "%s/test_store.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (n < 0 || (size_t)n >= sizeof(f->dir) || mkdtemp(f->dir) == NULL)
+		goto fail;
+	n = snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
+	if (n < 0 || (size_t)n >= sizeof(f->path))
+		goto fail;
+	*state = f;
+	return 0;
+fail:
+	free(f);
+	return -1;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *f = *state;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(f->dir);
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char p[PATH_MAX + 256];
+
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if (snprintf(p, sizeof(p), "%s/%s", f->dir,
+			        de->d_name) < (int)sizeof(p))
+				(void)unlink(p);
+		}
+		(void)closedir(d);
+	}
+	(void)rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static struct store *
+open_ok(const char *path, unsigned flags)
+{
+	struct store *st = NULL;
+	struct pv_err err;
+	enum pv_code rc;
+
+	rc = store_open(path, flags, &st, &err);
+	if (rc != PV_OK)
+		fail_msg("store_open %s: %s", path, err.msg);
+	assert_non_null(st);
+	return st;
+}
+
+static struct store *
+mem_store(void)
+{
+	return open_ok(":memory:", STORE_CREATE);
+}
+
+/* A distinct well-formed digest for each n. */
+static void
+sha_of(unsigned n, char out[65])
+{
+	int k = snprintf(out, 65, "%064x", n);
+
+	assert_int_equal(k, 64);
+}
+
+static int64_t
+volume(struct store *st, const char *name)
+{
+	struct pv_err err;
+	int64_t id = -1;
+
+	assert_int_equal(store_volume_add(st, name, 1000, &id, &err), PV_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+msg_init(struct store_msg *m, const char *account, const char *uidl,
+    size_t uidl_len, const char *sha, int64_t vol)
+{
+	memset(m, 0, sizeof(*m));
+	m->account = account;
+	m->uidl = uidl;
+	m->uidl_len = uidl_len;
+	memcpy(m->sha256, sha, 65);
+	m->size = 1234;
+	m->list_size = 1240;
+	m->message_id = "abc@example.org";
+	sha_of(0xcafe, m->canon);
+	m->date = 1700000000;
+	m->date_off = -300;
+	m->date_src = "received";
+	m->first_seen = 1700000100;
+	m->volume_id = vol;
+	m->state = STORE_PENDING;
+}
+
+/* Add a message whose content is new: blob and message row. */
+static void
+add_msg(struct store *st, const char *account, const char *uidl,
+    unsigned content, int64_t vol)
+{
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	bool found = true;
+
+	sha_of(content, sha);
+	assert_int_equal(store_blob_get(st, sha, &found, NULL, NULL, &err),
+	    PV_OK);
+	if (!found)
+		assert_int_equal(store_blob_add(st, sha, 100, vol, "member.eml",
+		                     &err),
+		    PV_OK);
+	msg_init(&m, account, uidl, strlen(uidl), sha, vol);
+	if (store_msg_add(st, &m, &err) != PV_OK)
+		fail_msg("store_msg_add: %s", err.msg);
+}
+
+/* Look a message up: -1 unknown, else its state. */
+static int
+msg_state(struct store *st, const char *account, const char *uidl)
+{
+	struct store_msg m;
+	struct pv_err err;
+	bool found = false;
+	int state;
+
+	assert_int_equal(store_msg_get(st, account, uidl, strlen(uidl), &m,
+	                     &found, &err),
+	    PV_OK);
+	if (!found)
+		return -1;
+	state = (int)m.state;
+	store_msg_clear(&m);
+	return state;
+}
+
+static bool
+blob_known(struct store *st, unsigned content)
+{
+	struct pv_err err;
+	char sha[65];
+	bool found = false;
+
+	sha_of(content, sha);
+	assert_int_equal(store_blob_get(st, sha, &found, NULL, NULL, &err),
+	    PV_OK);
+	return found;
+}
+
+static size_t
+npending(struct store *st)
+{
+	struct store_volume *v = NULL;
+	struct pv_err err;
+	size_t n = 99;
+
+	assert_int_equal(store_volumes_pending(st, &v, &n, &err), PV_OK);
+	store_volumes_free(v, n);
+	return n;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *p;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd != -1);
+	assert_int_equal(fstat(fd, &sb), 0);
+	p = malloc((size_t)sb.st_size + 1);
+	assert_non_null(p);
+	assert_int_equal(read(fd, p, (size_t)sb.st_size), sb.st_size);
+	(void)close(fd);
+	*len = (size_t)sb.st_size;
+	return p;
+}
+
+static void
+spit(const char *path, const void *p, size_t n)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Overwrite 4 big-endian bytes of the file at 'off'. */
+static void
+patch_be32(const char *path, off_t off, uint32_t v)
+{
+	unsigned char b[4] = {v >> 24, v >> 16, v >> 8, v};
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	assert_true(fd != -1);
+	assert_int_equal(pwrite(fd, b, 4, off), 4);
+	assert_int_equal(close(fd), 0);
+}
+
+/* A closed state file with a volume of n messages. */
+static void
+make_state(const char *path, unsigned n)
+{
+	struct store *st = open_ok(path, STORE_CREATE);
+	struct pv_err err;
+	char uidl[32];
+	int64_t vol;
+	unsigned i;
+
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	vol = volume(st, "v1.tar.gz");
+	for (i = 0; i < n; i++) {
+		assert_true(snprintf(uidl, sizeof(uidl), "u%u", i) > 0);
+		add_msg(st, "acct", uidl, i, vol);
+	}
+	assert_int_equal(store_commit(st, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	store_close(st);
+}
+
+/* Expect store_open to fail with 'code' and text containing 'text'. */
+static void
+open_fails(const char *path, unsigned flags, enum pv_code code,
+    const char *text)
+{
+	struct store *st = NULL;
+	struct pv_err err;
+	enum pv_code rc;
+
+	rc = store_open(path, flags, &st, &err);
+	if (rc != code || strstr(err.msg, text) == NULL)
+		fail_msg("store_open %s: got %d \"%s\", want %d \"%s\"", path,
+		    (int)rc, rc == PV_OK ? "" : err.msg, (int)code, text);
+	assert_null(st);
+}
+
+/* Run fn(path) in a child process; true if it returned 0. */
+static bool
+in_child(int (*fn)(const char *path), const char *path)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(fn(path));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* ---- opening ---- */
+
+static void
+test_store_create_and_reopen_keeps_rows(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+	struct pv_err err;
+	int64_t vol;
+
+	st = open_ok(f->path, STORE_CREATE);
+	vol = volume(st, "v1.tar.gz");
+	add_msg(st, "work", "uidl-1", 1, vol);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	store_close(st);
+
+	/* STORE_CREATE on an existing file opens it; it never starts
+	 * afresh. */
+	st = open_ok(f->path, STORE_CREATE);
+	assert_int_equal(msg_state(st, "work", "uidl-1"), STORE_DONE);
+	assert_true(blob_known(st, 1));
+	store_close(st);
+	st = open_ok(f->path, 0);
+	assert_int_equal(msg_state(st, "work", "uidl-1"), STORE_DONE);
+	store_close(st);
+}
+
+static void
+test_store_missing_file_without_create_is_config_error(void **state)
+{
+	struct fix *f = *state;
+	char lock[PATH_MAX + 8];
+	struct stat sb;
+
+	open_fails(f->path, 0, PV_ECONFIG, "no state at");
+	open_fails(f->path, STORE_READONLY, PV_ECONFIG, "no state at");
+	assert_true(snprintf(lock, sizeof(lock), "%s.lock", f->path) > 0);
+	assert_int_equal(stat(lock, &sb), -1); /* no stray lock file */
+	assert_int_equal(stat(f->path, &sb), -1);
+}
+
+static void
+test_store_create_needs_the_parent_directory(void **state)
+{
+	struct fix *f = *state;
+	char p[PATH_MAX + 32];
+
+	assert_true(snprintf(p, sizeof(p), "%s/nodir/state.db", f->dir) > 0);
+	open_fails(p, STORE_CREATE, PV_EIO, "nodir");
+}
+
+static void
+test_store_stale_temporary_file_does_not_matter(void **state)
+{
+	struct fix *f = *state;
+	char tmp[PATH_MAX + 8];
+	struct store *st;
+
+	/* What a run killed while creating the state leaves behind. */
+	assert_true(snprintf(tmp, sizeof(tmp), "%s.new", f->path) > 0);
+	spit(tmp, "half", 4);
+	st = open_ok(f->path, STORE_CREATE);
+	assert_int_equal(msg_state(st, "a", "x"), -1);
+	store_close(st);
+	assert_int_equal(access(tmp, F_OK), -1);
+}
+
+static void
+test_store_garbage_file_is_refused_unchanged(void **state)
+{
+	struct fix *f = *state;
+	char junk[8192], *after;
+	size_t n;
+
+	memset(junk, 'x', sizeof(junk));
+	memcpy(junk, "From: someone\r\n", 15);
+	spit(f->path, junk, sizeof(junk));
+	open_fails(f->path, 0, PV_EIO, "damaged");
+	open_fails(f->path, STORE_CREATE, PV_EIO, "damaged");
+	open_fails(f->path, STORE_READONLY, PV_EIO, "damaged");
+	after = slurp(f->path, &n);
+	assert_int_equal(n, sizeof(junk));
+	assert_memory_equal(after, junk, sizeof(junk));
+	free(after);
+
+	/* Shorter than an SQLite header. */
+	spit(f->path, "hello\n", 6);
+	open_fails(f->path, STORE_CREATE, PV_EIO, "damaged");
+	after = slurp(f->path, &n);
+	assert_int_equal(n, 6);
+	assert_memory_equal(after, "hello\n", 6);
+	free(after);
+}
+
+static void
+test_store_empty_file_is_refused_unchanged(void **state)
+{
+	struct fix *f = *state;
+	struct stat sb;
+
+	spit(f->path, "", 0);
+	open_fails(f->path, STORE_CREATE, PV_EIO, "empty");
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+}
+
+static void
+test_store_truncated_db_is_refused_unchanged(void **state)
+{
+	struct fix *f = *state;
+	char *before, *after;
+	size_t n, m;
+
+	make_state(f->path, 3000);
+	before = slurp(f->path, &n);
+	assert_true(n > 64 * 1024);
+	assert_int_equal(truncate(f->path, (off_t)(n / 2)), 0);
+	open_fails(f->path, 0, PV_EIO, "damaged");
+	open_fails(f->path, STORE_CREATE, PV_EIO, "damaged");
+	open_fails(f->path, STORE_READONLY, PV_EIO, "damaged");
+	after = slurp(f->path, &m);
+	assert_int_equal(m, n / 2);
+	assert_memory_equal(after, before, m);
+	free(before);
+	free(after);
+}
+
+static void
+test_store_damaged_page_is_refused_unchanged(void **state)
+{
+	struct fix *f = *state;
+	char junk[4096], *before, *after;
+	size_t n, m;
+	int fd;
+
+	/* An intact header over a damaged body: only a check of the pages
+	 * finds it. */
+	make_state(f->path, 3000);
+	memset(junk, 0x55, sizeof(junk));
+	fd = open(f->path, O_WRONLY);
+	assert_true(fd != -1);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 40 * 4096),
+	    (ssize_t)sizeof(junk));
+	assert_int_equal(close(fd), 0);
+	before = slurp(f->path, &n);
+	assert_true(n > 41 * 4096);
+	open_fails(f->path, 0, PV_EIO, "damaged");
+	open_fails(f->path, STORE_READONLY, PV_EIO, "damaged");
+	after = slurp(f->path, &m);
+	assert_int_equal(m, n);
+	assert_memory_equal(after, before, n);
+	free(before);
+	free(after);
+}
+
+static void
+test_store_future_schema_is_refused_unchanged(void **state)
+{
+	struct fix *f = *state;
+	char *before, *after;
+	size_t n, m;
+
+	make_state(f->path, 10);
+	patch_be32(f->path, 60, STORE_SCHEMA_VERSION + 1); /* user_version */
+	before = slurp(f->path, &n);
+	open_fails(f->path, 0, PV_ECONFIG, "has schema version 2");
+	open_fails(f->path, STORE_READONLY, PV_ECONFIG, "upgrade popvault");
+	after = slurp(f->path, &m);
+	assert_int_equal(m, n);
+	assert_memory_equal(after, before, n);
+	free(before);
+	free(after);
+}
+
+static void
+test_store_foreign_sqlite_file_is_refused_unchanged(void **state)
+{
+	struct fix *f = *state;
+	char *before, *after;
+	size_t n, m;
+
+	make_state(f->path, 10);
+	patch_be32(f->path, 68, 0x12345678); /* application_id */
+	before = slurp(f->path, &n);
+	open_fails(f->path, STORE_CREATE, PV_ECONFIG,
+	    "is not a popvault state db");
+	after = slurp(f->path, &m);
+	assert_int_equal(m, n);
+	assert_memory_equal(after, before, n);
+	free(before);
+	free(after);
+}
+
+/* A run killed after committing one row and while adding another: no
+ * store_close, the -wal file is left as it is. */
+static int
+child_killed_mid_run(const char *path)
+{
+	struct store *st = NULL;
+	struct pv_err err;
+	int64_t vol;
+
+	if (store_open(path, STORE_CREATE, &st, &err) != PV_OK ||
+	    store_volume_add(st, "v1", 1, &vol, &err) != PV_OK)
+		return 1;
+	add_msg(st, "a", "committed", 1, vol);
+	if (store_begin(st, &err) != PV_OK)
+		return 2;
+	add_msg(st, "a", "uncommitted", 2, vol);
+	_exit(0);
+}
+
+static void
+test_store_killed_run_keeps_committed_rows_only(void **state)
+{
+	struct fix *f = *state;
+	char wal[PATH_MAX + 8];
+	struct store *st;
+
+	assert_true(in_child(child_killed_mid_run, f->path));
+	assert_true(snprintf(wal, sizeof(wal), "%s-wal", f->path) > 0);
+	assert_int_equal(access(wal, F_OK), 0);
+	/* The dead run's lock died with it. */
+	st = open_ok(f->path, 0);
+	assert_int_equal(msg_state(st, "a", "committed"), STORE_PENDING);
+	assert_int_equal(msg_state(st, "a", "uncommitted"), -1);
+	assert_true(blob_known(st, 1));
+	assert_false(blob_known(st, 2));
+	assert_int_equal(npending(st), 1);
+	store_close(st);
+}
+
+static void
+test_store_orphaned_wal_is_not_replayed_into_a_new_state(void **state)
+{
+	struct fix *f = *state;
+	char wal[PATH_MAX + 8];
+	struct store *st;
+	struct stat sb;
+
+	assert_true(in_child(child_killed_mid_run, f->path));
+	assert_true(snprintf(wal, sizeof(wal), "%s-wal", f->path) > 0);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > 0);
+	/* The state file is lost; its -wal is not. */
+	assert_int_equal(unlink(f->path), 0);
+	st = open_ok(f->path, STORE_CREATE);
+	assert_int_equal(msg_state(st, "a", "committed"), -1);
+	assert_int_equal(npending(st), 0);
+	store_close(st);
+	st = open_ok(f->path, 0);
+	assert_int_equal(npending(st), 0);
+	store_close(st);
+}
+
+static void
+test_store_new_state_is_private(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+	struct stat sb;
+	mode_t old = umask(022);
+
+	st = open_ok(f->path, STORE_CREATE);
+	(void)umask(old);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	store_close(st);
+}
+
+/* ---- the run lock ---- */
+
+static int
+child_open_busy(const char *path)
+{
+	struct store *st = NULL;
+	struct pv_err err;
+	char want[64];
+
+	if (store_open(path, 0, &st, &err) != PV_EBUSY)
+		return 1;
+	if (snprintf(want, sizeof(want), "(pid %ld)", (long)getppid()) <= 0)
+		return 2;
+	if (strstr(err.msg, want) == NULL ||
+	    strstr(err.msg, "in use by another popvault run") == NULL)
+		return 3;
+	return 0;
+}
+
+static int
+child_open_ok(const char *path)
+{
+	struct store *st = NULL;
+	struct pv_err err;
+
+	if (store_open(path, 0, &st, &err) != PV_OK)
+		return 1;
+	store_close(st);
+	return 0;
+}
+
+static void
+test_store_second_open_is_busy(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+
+	st = open_ok(f->path, STORE_CREATE);
+	assert_true(in_child(child_open_busy, f->path));
+	store_close(st);
+	assert_true(in_child(child_open_ok, f->path));
+}
+
+static void
+test_store_second_open_in_same_process_is_busy(void **state)
+{
+	struct fix *f = *state;
+	struct store *st, *st2;
+
+	st = open_ok(f->path, STORE_CREATE);
+	open_fails(f->path, 0, PV_EBUSY, "in use by another popvault run");
+	/* The failed attempt did not release the first one's lock. */
+	assert_true(in_child(child_open_busy, f->path));
+	store_close(st);
+	st2 = open_ok(f->path, 0);
+	store_close(st2);
+}
+
+static void
+test_store_lock_file_names_the_holder(void **state)
+{
+	struct fix *f = *state;
+	char lock[PATH_MAX + 8], want[32], *p;
+	struct store *st;
+	struct stat sb;
+	size_t n;
+
+	assert_true(snprintf(lock, sizeof(lock), "%s.lock", f->path) > 0);
+	st = open_ok(f->path, STORE_CREATE);
+	assert_int_equal(stat(lock, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_true(snprintf(want, sizeof(want), "%ld\n", (long)getpid()) > 0);
+	p = slurp(lock, &n);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(p, want, n);
+	free(p);
+	store_close(st);
+	assert_int_equal(stat(lock, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+}
+
+/* A reader sees what was committed, not the writer's open transaction. */
+static int
+child_read(const char *path)
+{
+	struct store *st = NULL;
+	struct store_msg m;
+	struct pv_err err;
+	bool found = false;
+	int rc = 0;
+
+	if (store_open(path, STORE_READONLY, &st, &err) != PV_OK)
+		return 1;
+	if (store_msg_get(st, "a", "committed", 9, &m, &found, &err) != PV_OK ||
+	    !found)
+		rc = 2;
+	else
+		store_msg_clear(&m);
+	found = true;
+	if (rc == 0 && (store_msg_get(st, "a", "uncommitted", 11, &m, &found,
+	                    &err) != PV_OK ||
+	                   found))
+		rc = 3;
+	store_close(st);
+	return rc;
+}
+
+static void
+test_store_readonly_open_works_while_locked(void **state)
+{
+	struct fix *f = *state;
+	struct store *st, *ro;
+	struct pv_err err;
+	int64_t vol;
+
+	st = open_ok(f->path, STORE_CREATE);
+	vol = volume(st, "v1");
+	add_msg(st, "a", "committed", 1, vol);
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	add_msg(st, "a", "uncommitted", 2, vol);
+	assert_true(in_child(child_read, f->path));
+	/* In this process too: READONLY takes no lock. */
+	ro = open_ok(f->path, STORE_READONLY);
+	assert_int_equal(msg_state(ro, "a", "committed"), STORE_PENDING);
+	assert_int_equal(msg_state(ro, "a", "uncommitted"), -1);
+	store_close(ro);
+	assert_int_equal(store_commit(st, &err), PV_OK);
+	store_close(st);
+}
+
+static void
+test_store_readonly_refuses_writes(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+	struct pv_err err;
+	int64_t id = 0, run = 0;
+
+	make_state(f->path, 1);
+	st = open_ok(f->path, STORE_READONLY);
+	assert_int_equal(store_volume_add(st, "v9", 1, &id, &err),
+	    PV_EINTERNAL);
+	assert_int_equal(id, 0);
+	assert_int_equal(store_begin(st, &err), PV_EINTERNAL);
+	assert_int_equal(store_run_begin(st, "backup", 1, &run, &err),
+	    PV_EINTERNAL);
+	assert_int_equal(msg_state(st, "acct", "u0"), STORE_DONE);
+	store_close(st);
+}
+
+/* ---- messages ---- */
+
+static void
+test_store_msg_round_trip_with_odd_uidl(void **state)
+{
+	static const char uidl[] = "a b\t\x01\x7f\x80\xff\xc3\xa9 \r\nx\0y ";
+	const size_t ulen = sizeof(uidl) - 1;
+	struct store *st = mem_store();
+	struct store_msg m, in;
+	struct pv_err err;
+	char sha[65];
+	bool found = false;
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	sha_of(7, sha);
+	msg_init(&in, "Jos\xc3\xa9 at work", uidl, ulen, sha, vol);
+	assert_int_equal(store_msg_add(st, &in, &err), PV_OK);
+	memset(&m, 0x5a, sizeof(m));
+	assert_int_equal(store_msg_get(st, "Jos\xc3\xa9 at work", uidl, ulen,
+	                     &m, &found, &err),
+	    PV_OK);
+	assert_true(found);
+	assert_string_equal(m.account, "Jos\xc3\xa9 at work");
+	assert_int_equal(m.uidl_len, ulen);
+	assert_memory_equal(m.uidl, uidl, ulen);
+	assert_int_equal(m.uidl[ulen], '\0');
+	assert_string_equal(m.sha256, sha);
+	assert_int_equal(m.size, 1234);
+	assert_int_equal(m.list_size, 1240);
+	assert_string_equal(m.message_id, "abc@example.org");
+	assert_string_equal(m.canon, in.canon);
+	assert_int_equal(m.date, 1700000000);
+	assert_int_equal(m.date_off, -300);
+	assert_string_equal(m.date_src, "received");
+	assert_int_equal(m.first_seen, 1700000100);
+	assert_int_equal(m.volume_id, vol);
+	assert_int_equal(m.state, STORE_PENDING);
+	assert_int_equal(m.deleted_at, 0);
+	/* The result owns its strings: they are not the arguments. */
+	assert_true(m.account != in.account && m.uidl != in.uidl);
+	store_msg_clear(&m);
+	assert_null(m.account);
+
+	/* Prefixes and extensions are other UIDLs. */
+	found = true;
+	assert_int_equal(store_msg_get(st, "Jos\xc3\xa9 at work", uidl,
+	                     ulen - 1, &m, &found, &err),
+	    PV_OK);
+	assert_false(found);
+	store_close(st);
+}
+
+static void
+test_store_msg_without_optional_fields_round_trips(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m, in;
+	struct pv_err err;
+	char sha[65];
+	bool found = false;
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	sha_of(8, sha);
+	msg_init(&in, "a", "", 0, sha, vol); /* an empty UIDL is a value */
+	in.message_id = NULL;
+	in.canon[0] = '\0';
+	assert_int_equal(store_msg_add(st, &in, &err), PV_OK);
+	assert_int_equal(store_msg_get(st, "a", "", 0, &m, &found, &err),
+	    PV_OK);
+	assert_true(found);
+	assert_int_equal(m.uidl_len, 0);
+	assert_null(m.message_id);
+	assert_string_equal(m.canon, "");
+	store_msg_clear(&m);
+	store_close(st);
+}
+
+static void
+test_store_msg_get_unknown_leaves_out_untouched(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m, copy;
+	struct pv_err err;
+	bool found = true;
+
+	(void)state;
+	memset(&m, 0x5a, sizeof(m));
+	memcpy(&copy, &m, sizeof(m));
+	assert_int_equal(store_msg_get(st, "a", "nope", 4, &m, &found, &err),
+	    PV_OK);
+	assert_false(found);
+	assert_memory_equal(&m, &copy, sizeof(m));
+	store_close(st);
+}
+
+static void
+test_store_duplicate_uidl_is_refused(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	sha_of(1, sha);
+	msg_init(&m, "work", "same", 4, sha, vol);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_EINTERNAL);
+	assert_non_null(strstr(err.msg, "UNIQUE"));
+	/* The same UIDL in another account is another message. */
+	m.account = "home";
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	store_close(st);
+}
+
+static void
+test_store_msg_add_needs_a_pending_volume(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	int64_t vol;
+
+	(void)state;
+	sha_of(1, sha);
+	msg_init(&m, "a", "u1", 2, sha, 42);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_EINTERNAL);
+	assert_int_equal(store_blob_add(st, sha, 1, 42, "x", &err),
+	    PV_EINTERNAL);
+	vol = volume(st, "v1");
+	add_msg(st, "a", "u0", 1, vol);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	m.volume_id = vol;
+	assert_int_equal(store_msg_add(st, &m, &err), PV_EINTERNAL);
+	assert_non_null(strstr(err.msg, "not pending"));
+	sha_of(2, sha);
+	assert_int_equal(store_blob_add(st, sha, 1, vol, "x", &err),
+	    PV_EINTERNAL);
+	store_close(st);
+}
+
+static void
+test_store_msg_add_refuses_a_malformed_digest(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	bool found;
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	sha_of(1, sha);
+	sha[3] = 'A'; /* upper case would never match a lookup */
+	msg_init(&m, "a", "u", 1, sha, vol);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_EINTERNAL);
+	assert_int_equal(store_blob_get(st, "abc", &found, NULL, NULL, &err),
+	    PV_EINTERNAL);
+	store_close(st);
+}
+
+static void
+test_store_msg_deleted_records_the_first_time(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct pv_err err;
+	bool found = false;
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	add_msg(st, "a", "u1", 1, vol);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	assert_int_equal(store_msg_deleted(st, "a", "u1", 2, 5000, &err),
+	    PV_OK);
+	assert_int_equal(store_msg_deleted(st, "a", "u1", 2, 6000, &err),
+	    PV_OK);
+	assert_int_equal(store_msg_get(st, "a", "u1", 2, &m, &found, &err),
+	    PV_OK);
+	assert_true(found);
+	assert_int_equal(m.deleted_at, 5000);
+	store_msg_clear(&m);
+	assert_int_equal(store_msg_deleted(st, "a", "u2", 2, 5000, &err),
+	    PV_EINTERNAL);
+	store_close(st);
+}
+
+/* ---- blobs and volumes ---- */
+
+static void
+test_store_blob_found_while_pending_and_after_done(void **state)
+{
+	struct store *st = mem_store();
+	struct pv_err err;
+	char sha[65], *vname = NULL, *member = NULL;
+	bool found = false;
+	int64_t vol;
+
+	(void)state;
+	sha_of(99, sha);
+	assert_int_equal(store_blob_get(st, sha, &found, &vname, &member, &err),
+	    PV_OK);
+	assert_false(found);
+	assert_null(vname);
+	assert_null(member);
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	vol = volume(st, "work-1.tar.gz");
+	assert_int_equal(store_blob_add(st, sha, 100, vol, "work/x.eml", &err),
+	    PV_OK);
+	/* The same content again in the same run: stored once. */
+	assert_int_equal(store_blob_add(st, sha, 100, vol, "work/y.eml", &err),
+	    PV_EINTERNAL);
+	assert_int_equal(store_blob_get(st, sha, &found, &vname, &member, &err),
+	    PV_OK);
+	assert_true(found);
+	assert_string_equal(vname, "work-1.tar.gz");
+	assert_string_equal(member, "work/x.eml");
+	free(vname);
+	free(member);
+	assert_int_equal(store_commit(st, &err), PV_OK);
+	assert_true(blob_known(st, 99));
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	found = false;
+	assert_int_equal(store_blob_get(st, sha, &found, NULL, &member, &err),
+	    PV_OK);
+	assert_true(found);
+	assert_string_equal(member, "work/x.eml");
+	free(member);
+	store_close(st);
+}
+
+static void
+test_store_volume_done_makes_messages_done(void **state)
+{
+	struct store *st = mem_store();
+	struct pv_err err;
+	int64_t v1, v2;
+
+	(void)state;
+	v1 = volume(st, "v1");
+	v2 = volume(st, "v2");
+	add_msg(st, "a", "u1", 1, v1);
+	add_msg(st, "a", "u2", 2, v1);
+	add_msg(st, "a", "u3", 3, v2);
+	assert_int_equal(msg_state(st, "a", "u1"), STORE_PENDING);
+	assert_int_equal(store_volume_done(st, v1, &err), PV_OK);
+	assert_int_equal(msg_state(st, "a", "u1"), STORE_DONE);
+	assert_int_equal(msg_state(st, "a", "u2"), STORE_DONE);
+	assert_int_equal(msg_state(st, "a", "u3"), STORE_PENDING);
+	/* Settling it twice is harmless (recovery after a crash). */
+	assert_int_equal(store_volume_done(st, v1, &err), PV_OK);
+	assert_int_equal(npending(st), 1);
+	assert_int_equal(store_volume_done(st, 77, &err), PV_EINTERNAL);
+	store_close(st);
+}
+
+static void
+test_store_volume_done_refuses_content_stored_nowhere(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	int64_t v1, v2;
+
+	(void)state;
+	/* A message without a blob row: its bytes are in no volume. */
+	v1 = volume(st, "v1");
+	sha_of(5, sha);
+	msg_init(&m, "a", "u1", 2, sha, v1);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, v1, &err), PV_EINTERNAL);
+	assert_non_null(strstr(err.msg, "in no volume"));
+	assert_int_equal(msg_state(st, "a", "u1"), STORE_PENDING);
+
+	/* A message whose bytes are in another volume still pending. */
+	v2 = volume(st, "v2");
+	assert_int_equal(store_blob_add(st, sha, 1, v1, "m", &err), PV_OK);
+	msg_init(&m, "b", "u1", 2, sha, v2);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, v2, &err), PV_EINTERNAL);
+	assert_non_null(strstr(err.msg, "still pending"));
+	assert_int_equal(msg_state(st, "b", "u1"), STORE_PENDING);
+	assert_int_equal(store_volume_done(st, v1, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, v2, &err), PV_OK);
+	assert_int_equal(msg_state(st, "b", "u1"), STORE_DONE);
+	store_close(st);
+}
+
+static void
+test_store_volume_ops_refused_inside_a_transaction(void **state)
+{
+	struct store *st = mem_store();
+	struct pv_err err;
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	add_msg(st, "a", "u1", 1, vol);
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	assert_int_equal(store_begin(st, &err), PV_EINTERNAL);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_EINTERNAL);
+	assert_non_null(strstr(err.msg, "outside a transaction"));
+	assert_int_equal(store_volume_drop(st, vol, &err), PV_EINTERNAL);
+	/* The caller's transaction is still there and still works. */
+	add_msg(st, "a", "u2", 2, vol);
+	assert_int_equal(store_commit(st, &err), PV_OK);
+	assert_int_equal(store_commit(st, &err), PV_EINTERNAL);
+	assert_int_equal(msg_state(st, "a", "u2"), STORE_PENDING);
+	store_close(st);
+}
+
+static void
+test_store_volume_drop_removes_only_that_volume(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	int64_t v1, v2, v3;
+
+	(void)state;
+	v1 = volume(st, "v1");
+	add_msg(st, "a", "a1", 1, v1);
+	assert_int_equal(store_volume_done(st, v1, &err), PV_OK);
+	v2 = volume(st, "v2");
+	v3 = volume(st, "v3");
+	add_msg(st, "a", "a2", 2, v2); /* new content, in v2 */
+	add_msg(st, "a", "a3", 1, v2); /* content already in v1 */
+	add_msg(st, "b", "b1", 3, v3);
+
+	assert_int_equal(store_volume_drop(st, v2, &err), PV_OK);
+	assert_int_equal(msg_state(st, "a", "a2"), -1);
+	assert_int_equal(msg_state(st, "a", "a3"), -1);
+	assert_false(blob_known(st, 2));
+	assert_true(blob_known(st, 1));
+	assert_int_equal(msg_state(st, "a", "a1"), STORE_DONE);
+	assert_int_equal(msg_state(st, "b", "b1"), STORE_PENDING);
+	assert_true(blob_known(st, 3));
+	assert_int_equal(npending(st), 1);
+	/* The rows can be recorded again, in another volume. */
+	sha_of(2, sha);
+	msg_init(&m, "a", "a2", 2, sha, v3);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+
+	/* A durable volume is never dropped; an unknown one is a bug. */
+	assert_int_equal(store_volume_drop(st, v1, &err), PV_EINTERNAL);
+	assert_int_equal(msg_state(st, "a", "a1"), STORE_DONE);
+	assert_int_equal(store_volume_drop(st, 77, &err), PV_EINTERNAL);
+	store_close(st);
+}
+
+static void
+test_store_volume_drop_forgets_messages_whose_bytes_it_held(void **state)
+{
+	struct store *st = mem_store();
+	struct pv_err err;
+	int64_t v1, v2;
+
+	(void)state;
+	v1 = volume(st, "v1");
+	v2 = volume(st, "v2");
+	add_msg(st, "a", "a1", 1, v1);
+	add_msg(st, "b", "b1", 1, v2); /* the same bytes: held by v1 */
+	add_msg(st, "b", "b2", 2, v2);
+	assert_int_equal(store_volume_drop(st, v1, &err), PV_OK);
+	assert_int_equal(msg_state(st, "b", "b1"), -1);
+	assert_int_equal(msg_state(st, "b", "b2"), STORE_PENDING);
+	assert_int_equal(store_volume_done(st, v2, &err), PV_OK);
+	assert_int_equal(msg_state(st, "b", "b2"), STORE_DONE);
+	store_close(st);
+}
+
+static void
+test_store_volumes_pending_lists_only_pending(void **state)
+{
+	struct store *st = mem_store();
+	struct store_volume *v = NULL;
+	struct pv_err err;
+	size_t n = 0;
+	int64_t v1, v2, v3;
+
+	(void)state;
+	assert_int_equal(store_volumes_pending(st, &v, &n, &err), PV_OK);
+	assert_int_equal(n, 0);
+	store_volumes_free(v, n);
+	v1 = volume(st, "v1");
+	v2 = volume(st, "v2");
+	v3 = volume(st, "v3");
+	add_msg(st, "a", "u1", 1, v2);
+	assert_int_equal(store_volume_done(st, v2, &err), PV_OK);
+	assert_int_equal(store_volumes_pending(st, &v, &n, &err), PV_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].id, v1);
+	assert_string_equal(v[0].name, "v1");
+	assert_int_equal(v[0].state, STORE_PENDING);
+	assert_int_equal(v[0].created, 1000);
+	assert_int_equal(v[1].id, v3);
+	assert_string_equal(v[1].name, "v3");
+	store_volumes_free(v, n);
+	store_volumes_free(NULL, 0);
+	store_close(st);
+}
+
+/* ---- transactions ---- */
+
+static void
+test_store_rollback_leaves_nothing(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+	struct pv_err err;
+	int64_t vol, run = 0;
+
+	st = open_ok(f->path, STORE_CREATE);
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	vol = volume(st, "v1");
+	add_msg(st, "a", "u1", 1, vol);
+	assert_int_equal(store_run_begin(st, "backup", 1, &run, &err), PV_OK);
+	store_rollback(st);
+	assert_int_equal(msg_state(st, "a", "u1"), -1);
+	assert_false(blob_known(st, 1));
+	assert_int_equal(npending(st), 0);
+	store_rollback(st); /* outside a transaction: nothing */
+
+	/* Closing with a transaction open drops it too. */
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	vol = volume(st, "v2");
+	add_msg(st, "a", "u2", 2, vol);
+	store_close(st);
+	st = open_ok(f->path, 0);
+	assert_int_equal(msg_state(st, "a", "u2"), -1);
+	assert_int_equal(npending(st), 0);
+	store_close(st);
+}
+
+/* ---- runs and status ---- */
+
+struct seen {
+	size_t n;
+	struct store_status s[8];
+	char names[8][32];
+	char errors[8][64];
+};
+
+static enum pv_code
+collect(void *arg, const struct store_status *s, struct pv_err *err)
+{
+	struct seen *c = arg;
+
+	(void)err;
+	if (c->n == 8)
+		return PV_EINTERNAL;
+	c->s[c->n] = *s;
+	(void)snprintf(c->names[c->n], 32, "%s", s->account);
+	(void)snprintf(c->errors[c->n], 64, "%s",
+	    s->last_error != NULL ? s->last_error : "(none)");
+	c->n++;
+	return PV_OK;
+}
+
+static enum pv_code
+stop_at_first(void *arg, const struct store_status *s, struct pv_err *err)
+{
+	(void)arg;
+	(void)s;
+	return pv_errf(err, PV_EABORT, "enough");
+}
+
+static void
+run_acct(struct store *st, int64_t run, const char *account, const char *code,
+    const char *error, int64_t ended)
+{
+	struct store_run_acct a;
+	struct pv_err err;
+
+	memset(&a, 0, sizeof(a));
+	a.account = account;
+	a.seen = 10;
+	a.fetched = 2;
+	a.code = code;
+	a.error = error;
+	a.started = ended - 5;
+	a.ended = ended;
+	assert_int_equal(store_run_account(st, run, &a, &err), PV_OK);
+}
+
+static void
+test_store_run_and_status_aggregates(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct seen c;
+	struct pv_err err;
+	char sha[65];
+	int64_t r1 = 0, r2 = 0, v1, v2;
+
+	(void)state;
+	assert_int_equal(store_run_begin(st, "backup", 100, &r1, &err), PV_OK);
+	run_acct(st, r1, "a", "ok", NULL, 110);
+	run_acct(st, r1, "b", "net", "b: timed out", 120);
+	assert_int_equal(store_run_end(st, r1, 130, "net", &err), PV_OK);
+	assert_int_equal(store_run_begin(st, "backup", 200, &r2, &err), PV_OK);
+	assert_true(r2 > r1);
+	run_acct(st, r2, "a", "auth", "wrong", 205);
+	run_acct(st, r2, "a", "auth", "bad password", 210); /* replaces */
+	run_acct(st, r2, "b", "net", "b: reset", 220);
+	run_acct(st, r2, "c", "tls", "c: bad cert", 230);
+	assert_int_equal(store_run_end(st, r2, 240, "auth", &err), PV_OK);
+	assert_int_equal(store_run_end(st, 999, 240, "ok", &err), PV_EINTERNAL);
+
+	v1 = volume(st, "v1");
+	sha_of(1, sha);
+	assert_int_equal(store_blob_add(st, sha, 10, v1, "m1", &err), PV_OK);
+	msg_init(&m, "a", "u1", 2, sha, v1);
+	m.size = 10;
+	m.first_seen = 500;
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	sha_of(2, sha);
+	assert_int_equal(store_blob_add(st, sha, 20, v1, "m2", &err), PV_OK);
+	msg_init(&m, "a", "u2", 2, sha, v1);
+	m.size = 20;
+	m.first_seen = 600;
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, v1, &err), PV_OK);
+	assert_int_equal(store_msg_deleted(st, "a", "u1", 2, 700, &err), PV_OK);
+	v2 = volume(st, "v2");
+	add_msg(st, "a", "u3", 3, v2);
+	add_msg(st, "d", "u1", 4, v2); /* never in a run: still listed */
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_status_each(st, collect, &c, &err), PV_OK);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.names[0], "a");
+	assert_int_equal(c.s[0].messages, 2);
+	assert_int_equal(c.s[0].bytes, 30);
+	assert_int_equal(c.s[0].pending, 1);
+	assert_int_equal(c.s[0].deleted, 1);
+	assert_int_equal(c.s[0].newest, 600);
+	assert_int_equal(c.s[0].last_ok, 110);
+	assert_int_equal(c.s[0].last_fail, 210);
+	assert_string_equal(c.errors[0], "bad password");
+	assert_string_equal(c.names[1], "b");
+	assert_int_equal(c.s[1].messages, 0);
+	assert_int_equal(c.s[1].last_ok, 0);
+	assert_int_equal(c.s[1].last_fail, 220);
+	assert_string_equal(c.errors[1], "b: reset");
+	assert_string_equal(c.names[2], "c"); /* only ever failed */
+	assert_int_equal(c.s[2].messages, 0);
+	assert_int_equal(c.s[2].newest, 0);
+	assert_int_equal(c.s[2].last_fail, 230);
+	assert_string_equal(c.errors[2], "c: bad cert");
+	assert_string_equal(c.names[3], "d");
+	assert_int_equal(c.s[3].messages, 0);
+	assert_int_equal(c.s[3].pending, 1);
+	assert_int_equal(c.s[3].last_ok, 0);
+	assert_int_equal(c.s[3].last_fail, 0);
+	assert_string_equal(c.errors[3], "(none)");
+
+	/* The callback's code stops the walk and comes back. */
+	assert_int_equal(store_status_each(st, stop_at_first, NULL, &err),
+	    PV_EABORT);
+	assert_string_equal(err.msg, "enough");
+	store_close(st);
+}
+
+static void
+test_store_status_of_empty_state_lists_nothing(void **state)
+{
+	struct store *st = mem_store();
+	struct seen c;
+	struct pv_err err;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_status_each(st, collect, &c, &err), PV_OK);
+	assert_int_equal(c.n, 0);
+	store_close(st);
+}
+
+/* ---- scale ---- */
+
+static void
+test_store_100k_messages_in_one_transaction(void **state)
+{
+	enum { N = 100000 };
+	struct fix *f = *state;
+	struct store *st;
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65], uidl[32];
+	bool found;
+	int64_t vol;
+	int i, n;
+
+	st = open_ok(f->path, STORE_CREATE);
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	vol = volume(st, "big");
+	sha_of(1, sha);
+	assert_int_equal(store_blob_add(st, sha, 1, vol, "m", &err), PV_OK);
+	for (i = 0; i < N; i++) {
+		n = snprintf(uidl, sizeof(uidl), "%08X%08X", i, i * 7);
+		msg_init(&m, "acct", uidl, (size_t)n, sha, vol);
+		if (store_msg_add(st, &m, &err) != PV_OK)
+			fail_msg("add %d: %s", i, err.msg);
+	}
+	for (i = 0; i < N; i++) {
+		n = snprintf(uidl, sizeof(uidl), "%08X%08X", i, i * 7);
+		found = false;
+		if (store_msg_get(st, "acct", uidl, (size_t)n, &m, &found,
+		        &err) != PV_OK ||
+		    !found)
+			fail_msg("get %d: %s", i, found ? err.msg : "missing");
+		store_msg_clear(&m);
+	}
+	assert_int_equal(store_commit(st, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	store_close(st);
+	st = open_ok(f->path, 0);
+	assert_int_equal(msg_state(st, "acct", "0000000A00000046"), STORE_DONE);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	    T(test_store_create_and_reopen_keeps_rows),
+	    T(test_store_missing_file_without_create_is_config_error),
+	    T(test_store_create_needs_the_parent_directory),
+	    T(test_store_stale_temporary_file_does_not_matter),
+	    T(test_store_garbage_file_is_refused_unchanged),
+	    T(test_store_empty_file_is_refused_unchanged),
+	    T(test_store_truncated_db_is_refused_unchanged),
+	    T(test_store_damaged_page_is_refused_unchanged),
+	    T(test_store_future_schema_is_refused_unchanged),
+	    T(test_store_foreign_sqlite_file_is_refused_unchanged),
+	    T(test_store_killed_run_keeps_committed_rows_only),
+	    T(test_store_orphaned_wal_is_not_replayed_into_a_new_state),
+	    T(test_store_new_state_is_private),
+	    T(test_store_second_open_is_busy),
+	    T(test_store_second_open_in_same_process_is_busy),
+	    T(test_store_lock_file_names_the_holder),
+	    T(test_store_readonly_open_works_while_locked),
+	    T(test_store_readonly_refuses_writes),
+	    T(test_store_msg_round_trip_with_odd_uidl),
+	    T(test_store_msg_without_optional_fields_round_trips),
+	    T(test_store_msg_get_unknown_leaves_out_untouched),
+	    T(test_store_duplicate_uidl_is_refused),
+	    T(test_store_msg_add_needs_a_pending_volume),
+	    T(test_store_msg_add_refuses_a_malformed_digest),
+	    T(test_store_msg_deleted_records_the_first_time),
+	    T(test_store_blob_found_while_pending_and_after_done),
+	    T(test_store_volume_done_makes_messages_done),
+	    T(test_store_volume_done_refuses_content_stored_nowhere),
+	    T(test_store_volume_ops_refused_inside_a_transaction),
+	    T(test_store_volume_drop_removes_only_that_volume),
+	    T(test_store_volume_drop_forgets_messages_whose_bytes_it_held),
+	    T(test_store_volumes_pending_lists_only_pending),
+	    T(test_store_rollback_leaves_nothing),
+	    T(test_store_run_and_status_aggregates),
+	    T(test_store_status_of_empty_state_lists_nothing),
+	    T(test_store_100k_messages_in_one_transaction),
+#undef T
+	};
+
+	log_init(-1, 0); /* "created state ..." is not for test output */
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
