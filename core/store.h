@@ -18,6 +18,9 @@
  * the file (store_volumes_pending, store_volume_done/_drop).
  *
  * UIDLs are bound as blobs (any bytes), never pasted into SQL text.
+ * A sha256 is 64 lowercase hex digits (else PV_EINTERNAL).  A store opened
+ * STORE_READONLY answers every write with PV_EINTERNAL.  Secrets are
+ * never stored.
  */
 #ifndef PV_STORE_H
 #define PV_STORE_H
@@ -39,10 +42,14 @@ enum store_open_flags {
 
 enum store_state { STORE_PENDING = 0, STORE_DONE = 1 };
 
+/* Its four const char * fields (account, uidl, message_id, date_src) are
+ * borrowed when the struct is an argument (store_msg_add).  In a result
+ * of store_msg_get they point to heap copies owned by the struct (uidl
+ * has a NUL after its uidl_len bytes): release them with
+ * store_msg_clear(), never on a struct you filled yourself. */
 struct store_msg {
-	const char *account; /* borrowed in arguments; owned in results
-	                        (release with store_msg_clear) */
-	const char *uidl;
+	const char *account;
+	const char *uidl; /* any bytes, uidl_len of them */
 	size_t uidl_len;
 	char sha256[65];
 	uint64_t size;          /* bytes stored */
@@ -70,7 +77,20 @@ struct store_volume {
  * on the same state gets PV_EBUSY naming the holder's pid.  A file that is
  * not a popvault state db, is damaged, or has a newer schema version than
  * this program knows is PV_EIO/PV_ECONFIG with a clear text, never
- * silently replaced.  Older schemas are migrated forward. */
+ * silently replaced.  Older schemas are migrated forward.
+ *  - A missing file without STORE_CREATE is PV_ECONFIG "no state at
+ *    FILE" (and no lock file is left).  With STORE_CREATE the directory
+ *    must exist (the caller creates it); the file appears complete or not
+ *    at all, mode 0600.
+ *  - The lock is an open-file-description fcntl lock: a second writable
+ *    open of the same state in the same process is PV_EBUSY too.  Readers
+ *    (STORE_READONLY) work while a writer holds it (WAL) and see only
+ *    what it committed.
+ *  - Every open checks the whole file (PRAGMA quick_check, ~0.1 s per
+ *    100,000 messages).
+ *  - STORE_CREATE | STORE_READONLY is PV_EINTERNAL.  The path ":memory:"
+ *    (with STORE_CREATE) is a private in-memory state without a lock, for
+ *    tests. */
 enum pv_code store_open(const char *path, unsigned flags, struct store **out,
     struct pv_err *err);
 
@@ -78,7 +98,11 @@ enum pv_code store_open(const char *path, unsigned flags, struct store **out,
 void store_close(struct store *st);
 
 /* Explicit transaction (BEGIN IMMEDIATE / COMMIT / ROLLBACK) around a
- * batch of the writes below; outside one, each write is its own. */
+ * batch of the writes below; outside one, each write is its own.  They do
+ * not nest: store_begin inside one, or store_commit outside one, is
+ * PV_EINTERNAL.  A failed store_commit has rolled back already.
+ * store_rollback outside a transaction does nothing; store_close inside
+ * one rolls it back. */
 enum pv_code store_begin(struct store *st, struct pv_err *err);
 enum pv_code store_commit(struct store *st, struct pv_err *err);
 void store_rollback(struct store *st);
@@ -91,22 +115,28 @@ enum pv_code store_msg_get(struct store *st, const char *account,
     struct pv_err *err);
 void store_msg_clear(struct store_msg *m);
 
-/* Record a message row as PENDING in m->volume_id.  PV_EINTERNAL if
- * (account, uidl) exists already. */
+/* Record a message row as PENDING in m->volume_id, which must be a
+ * PENDING volume; m->state and m->deleted_at are not used.  PV_EINTERNAL
+ * if (account, uidl) exists already, or the volume is unknown or DONE. */
 enum pv_code store_msg_add(struct store *st, const struct store_msg *m,
     struct pv_err *err);
 
-/* The server was told to delete it (DELE acknowledged, QUIT done). */
+/* The server was told to delete it (DELE acknowledged, QUIT done).
+ * 'when' > 0; a second call keeps the first time.  PV_EINTERNAL for an
+ * unknown (account, uidl). */
 enum pv_code store_msg_deleted(struct store *st, const char *account,
     const char *uidl, size_t uidl_len, int64_t when, struct pv_err *err);
 
 /* Is content 'sha256' stored already (in a PENDING or DONE volume)?
  * If so and volume/member are non-NULL, they receive owned copies of the
- * holding volume's name and the member name (free()). */
+ * holding volume's name and the member name (free()); when not found
+ * they are untouched. */
 enum pv_code store_blob_get(struct store *st, const char *sha256, bool *found,
     char **volume, char **member, struct pv_err *err);
 
-/* Record that 'sha256' (size bytes) is member 'member' of volume_id. */
+/* Record that 'sha256' (size bytes) is member 'member' of volume_id, a
+ * PENDING volume.  Content is stored once: PV_EINTERNAL if 'sha256' is
+ * recorded already, or the volume is unknown or DONE. */
 enum pv_code store_blob_add(struct store *st, const char *sha256, uint64_t size,
     int64_t volume_id, const char *member, struct pv_err *err);
 
@@ -115,22 +145,31 @@ enum pv_code store_volume_add(struct store *st, const char *name,
     int64_t created, int64_t *id, struct pv_err *err);
 
 /* The volume file is durable under its final name: the volume and every
- * message row recorded in it become DONE, in one transaction. */
+ * message row recorded in it become DONE, in one transaction.  Call it
+ * outside an explicit transaction (PV_EINTERNAL inside one).  Every
+ * message of the volume must have its content (a blob row) in this
+ * volume or in a DONE one: otherwise PV_EINTERNAL and nothing changes,
+ * since DONE opens the delete gate.  A DONE volume again is PV_OK. */
 enum pv_code store_volume_done(struct store *st, int64_t id,
     struct pv_err *err);
 
 /* The volume never became visible: remove it and every row (messages,
- * blobs) that named it, in one transaction. */
+ * blobs) that named it, in one transaction, outside an explicit one
+ * (PV_EINTERNAL inside).  PENDING messages of other volumes whose
+ * content was in this one go too (they will be fetched again).
+ * PV_EINTERNAL for a DONE volume: a durable volume is never dropped. */
 enum pv_code store_volume_drop(struct store *st, int64_t id,
     struct pv_err *err);
 
-/* Every PENDING volume (for recovery at the start of a run).  Free the
- * array with store_volumes_free(). */
+/* Every PENDING volume, oldest first (for recovery at the start of a
+ * run); *vols is NULL when *n is 0.  Free the array with
+ * store_volumes_free() (accepts NULL). */
 enum pv_code store_volumes_pending(struct store *st, struct store_volume **vols,
     size_t *n, struct pv_err *err);
 void store_volumes_free(struct store_volume *vols, size_t n);
 
-/* Runs: one row per run, one per account in it. */
+/* Runs: one row per run, one per account in it.  store_run_account again
+ * for the same run and account replaces that row. */
 struct store_run_acct {
 	const char *account;
 	uint64_t seen;     /* messages on the server */
@@ -151,7 +190,11 @@ enum pv_code store_run_account(struct store *st, int64_t run_id,
 enum pv_code store_run_end(struct store *st, int64_t run_id, int64_t ended,
     const char *outcome, struct pv_err *err);
 
-/* Per-account summary for `popvault status`. */
+/* Per-account summary for `popvault status`: one call per account known
+ * from messages or from runs (an account whose every run failed is
+ * listed too), in account order.  last_ok/last_fail are the 'ended' of
+ * its store_run_account rows.  A callback's non-OK code stops the walk
+ * and is returned; the callback must not call store_status_each. */
 struct store_status {
 	const char *account; /* borrowed for the callback */
 	uint64_t messages;   /* DONE message rows */
