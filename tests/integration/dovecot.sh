@@ -27,6 +27,14 @@
 
 set -u
 
+# Debian's interpreter when present: a version manager's shim on PATH can
+# cost a second per start.
+if [ -z "${PYTHON:-}" ]; then
+	PYTHON=python3
+	[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+fi
+export PYTHON
+
 MAIL_USER=${DOVECOT_MAIL_USER:-nobody}
 MAIL_GROUP=${DOVECOT_MAIL_GROUP:-nogroup}
 DOVECOT_BIN=${DOVECOT_BIN:-/usr/sbin/dovecot}
@@ -53,7 +61,7 @@ abspath() {
 # free_ports N: print N distinct TCP ports on 127.0.0.1 that were free a
 # moment ago (the kernel picks them; start retries if one is taken meanwhile).
 free_ports() {
-	python3 - "$1" <<'EOF'
+	"$PYTHON" - "$1" <<'EOF'
 import socket, sys
 socks = []
 for _ in range(int(sys.argv[1])):
@@ -256,7 +264,7 @@ cmd_start() {
 	[ "$(id -u)" = 0 ] || cannot "must run as root (Dovecot maps mail to uid $MAIL_USER)"
 	[ -x "$DOVECOT_BIN" ] || cannot "$DOVECOT_BIN not found (apt-get install dovecot-core dovecot-pop3d dovecot-imapd)"
 	command -v openssl >/dev/null || cannot "openssl not found"
-	command -v python3 >/dev/null || cannot "python3 not found"
+	command -v "$PYTHON" >/dev/null || cannot "python3 not found"
 	[ -e "$dir/main.pid" ] && die "$dir: already started (stop it first)"
 
 	MAIL_UID=$(id -u "$MAIL_USER") || cannot "no user $MAIL_USER"

@@ -16,6 +16,14 @@ set -u
 : "${TEST_NAME:?}" "${DOVECOT_DIR:?}" "${CA_FILE:?}"
 
 HOST=127.0.0.1
+
+# Debian's interpreter when present: a version manager's shim on PATH can
+# cost a second per start.
+if [ -z "${PYTHON:-}" ]; then
+	PYTHON=python3
+	[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+fi
+export PYTHON
 PV_N=0
 PV_RC=
 PV_OUT=
@@ -102,7 +110,7 @@ corpus_files() {
 gen_corpus() {
 	local d=$1
 	shift
-	python3 "$IT_DIR/gen_corpus.py" -q --out "$d" "$@" ||
+	"$PYTHON" "$IT_DIR/gen_corpus.py" -q --out "$d" "$@" ||
 		fail "gen_corpus.py failed"
 }
 
@@ -149,22 +157,26 @@ run_pv() {
 	[ "$PV_RC" != 124 ] || log "run $PV_N: TIMED OUT"
 	if [ -s "$PV_ERR" ]; then
 		log "stderr:"
-		show "$PV_ERR" 20
+		show "$PV_ERR" 30
 	fi
 	if [ -s "$PV_OUT" ]; then
 		log "stdout:"
-		show "$PV_OUT" 20
+		show "$PV_OUT" 30
 	fi
 	return 0
+}
+
+# backup ARGS...: run_pv backup with this scenario's archive, state db and
+# the test CA (ARCH and STATE; override them by setting the variables).
+ARCH=$TEST_TMP/archive
+STATE=$TEST_TMP/state.db
+backup() {
+	run_pv backup --archive "$ARCH" --state "$STATE" --cafile "$CA_FILE" "$@"
 }
 
 # expect_rc CODE [WHAT]: the last run_pv must have exited with CODE.
 expect_rc() {
 	[ "$PV_RC" = "$1" ] && return 0
-	echo "--- stderr of run $PV_N:"
-	show "$PV_ERR" 60
-	echo "--- stdout of run $PV_N:"
-	show "$PV_OUT" 60
 	fail "${2:-popvault run $PV_N}: expected exit $1, got $PV_RC"
 }
 
@@ -203,7 +215,7 @@ assert_no_secret() {
 # json_check FILE PYEXPR [WHAT]: FILE parses as JSON (bound to j) and the
 # Python expression is true.
 json_check() {
-	python3 - "$1" "$2" <<'EOF' || fail "${3:-json check} failed: $2"
+	"$PYTHON" - "$1" "$2" <<'EOF' || fail "${3:-json check} failed: $2"
 import json, sys
 try:
     with open(sys.argv[1], "rb") as f:
@@ -224,7 +236,7 @@ EOF
 
 # json_get FILE PYEXPR: print the value of the expression (j = the JSON).
 json_get() {
-	python3 -c '
+	"$PYTHON" -c '
 import json, sys
 j = json.load(open(sys.argv[1], "rb"))
 v = eval(sys.argv[2], {"j": j})
@@ -281,6 +293,8 @@ archive_check() {
 			[ ${#h} = 64 ] || fail "$name: member '$member' name is not a sha256"
 			[ "$(sha256sum <"$x/$name/$member" | cut -d' ' -f1)" = "$h" ] ||
 				fail "$name: member $member: content does not hash to its name"
+			grep -aqi "$h" "$x/$name/MANIFEST.popvault" ||
+				fail "$name: MANIFEST.popvault does not mention $h"
 			echo "$h $acct $name" >>"$TEST_TMP/archive.members"
 		done <"$list"
 	done
@@ -315,7 +329,19 @@ assert_same_set() {
 	fail "$3: $(echo "$extra" | wc -l) unexpected message(s)"
 }
 
+# member_account HASH: the account directory that holds HASH (archive_check
+# first).
+member_account() {
+	grep "^$1 " "$TEST_TMP/archive.members" | cut -d' ' -f2 | head -n 1
+}
+
 # ---- state db --------------------------------------------------------------
+
+# sha_is HEX: an SQL condition true when column sha256 is HEX, whether it is
+# stored as text or as a 32-byte blob.
+sha_is() {
+	echo "(sha256 = '$1' OR lower(hex(sha256)) = '$1')"
+}
 
 # sql DB QUERY: run a query against the state db, one row per line, '|'.
 sql() {

@@ -72,16 +72,18 @@ class Pop3:
         end = b"\r\n.\r\n"
         # The body starts right after the status line; the terminator may
         # immediately follow an empty body.
-        data = b"\r\n"
+        data = bytearray(b"\r\n")
+        pos = 0
         while True:
             if self.buf:
                 data += self.buf
                 self.buf = b""
-            i = data.find(end)
+            i = data.find(end, pos)
             if i >= 0:
-                self.buf = data[i + len(end):]
-                body = data[2:i + 2]
+                self.buf = bytes(data[i + len(end):])
+                body = bytes(data[2:i + 2])
                 break
+            pos = max(0, len(data) - len(end) + 1)
             self._fill()
         # Dot-unstuffing: a line beginning with "." lost its first dot.
         out = []

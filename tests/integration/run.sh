@@ -16,6 +16,14 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 
+# Debian's interpreter when present: a version manager's shim on PATH can
+# cost a second per start.
+if [ -z "${PYTHON:-}" ]; then
+	PYTHON=python3
+	[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+fi
+export PYTHON
+
 if [ $# -lt 1 ]; then
 	echo "usage: run.sh BINARY [t_name ...]" >&2
 	exit 64
@@ -74,7 +82,7 @@ dv_rc=0
 if [ "$dv_rc" = 0 ]; then
 	# shellcheck disable=SC1091
 	. "$work/dovecot/env"
-	if ! python3 "$here/gen_corpus.py" -q --out "$work/corpus" \
+	if ! "$PYTHON" "$here/gen_corpus.py" -q --out "$work/corpus" \
 		>"$work/corpus.log" 2>&1; then
 		dv_rc=1
 		cat "$work/corpus.log" >"$work/dovecot-start.log"
