@@ -371,11 +371,13 @@ col_copy(sqlite3_stmt *s, int i, char **out, size_t *len)
 		*len = 0;
 		return true;
 	}
+	/* NULL is also a zero-length value: only sqlite3_errcode(), asked
+	 * at once, tells it from out-of-memory. */
 	p = sqlite3_column_blob(s, i);
-	n = sqlite3_column_bytes(s, i);
 	if (p == NULL && sqlite3_errcode(sqlite3_db_handle(s)) == SQLITE_NOMEM)
 		return false;
-	if (n < 0)
+	n = sqlite3_column_bytes(s, i);
+	if (p == NULL || n < 0)
 		n = 0;
 	c = xmalloc((size_t)n + 1);
 	if (n > 0)
@@ -828,7 +830,7 @@ check_file(struct store *st, int64_t *version, struct pv_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	const unsigned char *t;
-	int64_t appid, uv;
+	int64_t appid = 0, uv = 0;
 	int src;
 	enum pv_code rc;
 
