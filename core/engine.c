@@ -552,6 +552,7 @@ plan(struct run *r, struct pv_err *err)
 		struct store_msg m;
 		bool found = false;
 
+		memset(&m, 0, sizeof(m));
 		if (e->st != NULL) {
 			rc = store_msg_get(e->st, r->a->name, it->uidl,
 			    it->uidl_len, &m, &found, err);

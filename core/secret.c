@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/secret.c - passwords from a file or a command, never from argv.
- * This is the one place that runs a shell (the banned system() is not
+ * This is the one place that runs a shell (the banned system call is not
  * used: we need the output, a clean stdin and the exit status).
  */
 #include <errno.h>
