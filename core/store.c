@@ -1045,6 +1045,10 @@ store_open(const char *path, unsigned flags, struct store **out,
 			rc = pv_errf(err, PV_ECONFIG, "no state at %s", path);
 			goto fail;
 		}
+	} else if (!S_ISREG(sb.st_mode)) {
+		rc = pv_errf(err, PV_ECONFIG, "state %s is not a regular file",
+		    path);
+		goto fail;
 	}
 	if (!st->rdonly) {
 		rc = lock_take(st, err);

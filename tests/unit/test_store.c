@@ -358,6 +358,17 @@ test_store_create_needs_the_parent_directory(void **state)
 }
 
 static void
+test_store_directory_is_refused_without_a_lock_file(void **state)
+{
+	struct fix *f = *state;
+	char lock[PATH_MAX + 8];
+
+	open_fails(f->dir, STORE_CREATE, PV_ECONFIG, "not a regular file");
+	assert_true(snprintf(lock, sizeof(lock), "%s.lock", f->dir) > 0);
+	assert_int_equal(access(lock, F_OK), -1);
+}
+
+static void
 test_store_stale_temporary_file_does_not_matter(void **state)
 {
 	struct fix *f = *state;
@@ -1366,6 +1377,7 @@ main(void)
 	    T(test_store_create_and_reopen_keeps_rows),
 	    T(test_store_missing_file_without_create_is_config_error),
 	    T(test_store_create_needs_the_parent_directory),
+	    T(test_store_directory_is_refused_without_a_lock_file),
 	    T(test_store_stale_temporary_file_does_not_matter),
 	    T(test_store_garbage_file_is_refused_unchanged),
 	    T(test_store_empty_file_is_refused_unchanged),
