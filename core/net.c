@@ -39,6 +39,7 @@ struct net {
 	volatile sig_atomic_t *abort; /* borrowed */
 	bool eof;                     /* the server closed the connection */
 	bool opened;                  /* libcurl's connect phase is over */
+	bool closing;                 /* inside net_close() */
 	struct net_redact red;
 	char peer[300];                /* "host:port" */
 	char refusal[NET_REFUSAL_MAX]; /* last refusal during login */
@@ -271,7 +272,9 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		curl_lines(c, type == CURLINFO_HEADER_IN, data, size);
 		break;
 	case CURLINFO_TEXT:
-		if (!log_debug_on(LOG_NET))
+		/* Between connect and close libcurl only says "reached
+		 * easy.c" on every would-block recv: noise. */
+		if (!log_debug_on(LOG_NET) || (c->opened && !c->closing))
 			break;
 		while (size > 0 &&
 		       (data[size - 1] == '\n' || data[size - 1] == '\r'))
@@ -851,6 +854,7 @@ net_close(struct net *c)
 	/* A CONNECT_ONLY connection is "dead" to libcurl: cleanup closes
 	 * the socket without QUIT/LOGOUT (the debug callback would show
 	 * one; it stays installed so that the trace proves it). */
+	c->closing = true;
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
 	if (c->ahead != NULL) {

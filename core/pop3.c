@@ -381,6 +381,24 @@ struct pop3 {
 	struct buf arena; /* the UIDLs of the last listing, NUL-ended */
 };
 
+/* Name the command right after the peer: "host:port: RETR 2: reason",
+ * whether or not the reason (from net.c) already starts with the peer. */
+static enum pv_code
+context(struct pop3 *p, const char *what, struct pv_err *err)
+{
+	const char *peer = net_peer(p->net);
+	size_t pl = strlen(peer);
+	char rest[PV_ERR_MAX];
+
+	if (strncmp(err->msg, peer, pl) == 0 && err->msg[pl] == ':' &&
+	    err->msg[pl + 1] == ' ')
+		memcpy(rest, err->msg + pl + 2, sizeof(rest) - pl - 2);
+	else
+		memcpy(rest, err->msg, sizeof(rest));
+	rest[sizeof(rest) - 1] = '\0';
+	return pv_errf(err, err->code, "%s: %s: %s", peer, what, rest);
+}
+
 static enum pv_code
 unusable(struct pop3 *p, struct pv_err *err)
 {
@@ -431,8 +449,7 @@ read_line(struct pop3 *p, const char **line, size_t *n, struct pv_err *err)
 		scanned = avail;
 		if (avail >= POP3_LINE_MAX)
 			return pv_errf(err, PV_EPROTO,
-			    "%s: line too long (over %d bytes)",
-			    net_peer(p->net), POP3_LINE_MAX);
+			    "line too long (over %d bytes)", POP3_LINE_MAX);
 		rc = fill(p, err);
 		if (rc != PV_OK)
 			return rc;
@@ -469,11 +486,11 @@ read_status(struct pop3 *p, const char *what, struct pop3_status *st,
 
 	rc = read_line(p, &line, &n, err);
 	if (rc != PV_OK)
-		return pv_errprefix(err, "%s", what);
+		return context(p, what, err);
 	net_trace(p->net, true, line, n);
 	rc = pop3_parse_status(line, n, st, err);
 	if (rc != PV_OK)
-		return pv_errprefix(err, "%s: %s", net_peer(p->net), what);
+		return context(p, what, err);
 	return PV_OK;
 }
 
@@ -486,7 +503,7 @@ read_listing_line(struct pop3 *p, const char *what, const char **line,
 
 	rc = read_line(p, line, n, err);
 	if (rc != PV_OK)
-		return pv_errprefix(err, "%s", what);
+		return context(p, what, err);
 	*end = pop3_unstuff_line(line, n);
 	return PV_OK;
 }
@@ -890,7 +907,7 @@ send_window(struct pop3 *p, const char *verb, const size_t *nums, size_t *sent,
 	}
 	rc = send_text(p, p->cmds, len, err);
 	if (rc != PV_OK)
-		return pv_errprefix(err, "%s", verb);
+		return context(p, verb, err);
 	*sent = upto;
 	return PV_OK;
 }
@@ -900,6 +917,7 @@ static enum pv_code
 read_body(struct pop3 *p, size_t num, const struct pop3_retr_cb *cb, void *arg,
     struct pv_err *err)
 {
+	char what[POP3_CMD_MAX];
 	struct pop3_dec d;
 	enum pv_code rc;
 
@@ -929,7 +947,8 @@ read_body(struct pop3 *p, size_t num, const struct pop3_retr_cb *cb, void *arg,
 				    "%s: RETR %zu: connection closed before the "
 				    "end of the message",
 				    net_peer(p->net), num);
-			return pv_errprefix(err, "RETR %zu", num);
+			(void)snprintf(what, sizeof(what), "RETR %zu", num);
+			return context(p, what, err);
 		}
 	}
 }
@@ -1041,7 +1060,7 @@ fail:
 enum pv_code
 pop3_quit(struct pop3 *p, struct pv_err *err)
 {
-	struct pop3_status st;
+	struct pop3_status st = {false, NULL, 0, POP3_RC_NONE};
 	char shown[POP3_TEXT_MAX];
 	enum pv_code rc;
 
