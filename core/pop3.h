@@ -46,7 +46,8 @@ enum pv_code pop3_open(const struct net_conf *conf, unsigned window,
 const struct pop3_caps *pop3_caps(const struct pop3 *p);
 
 /* UIDL + LIST (pipelined when possible).  *items (sorted by num) stays
- * owned by 'p' and is valid until pop3_close().  A server without UIDL
+ * owned by 'p' and is valid until the next pop3_list() or the end of the
+ * session (pop3_quit() or pop3_close()).  A server without UIDL
  * gives PV_EPROTO ("server does not support UIDL").  A message in LIST but
  * missing from UIDL (or the reverse) is left out and counted in *nmissing;
  * duplicate UIDLs are kept and flagged by pop3_uidl_is_unique(). */
