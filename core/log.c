@@ -80,6 +80,9 @@ log_debug_on(unsigned cat)
 	return (debug_mask & cat) != 0;
 }
 
+static void vlog(const char *fmt, va_list ap, const char *suffix)
+    PV_PRINTF(1, 0);
+
 static void
 vlog(const char *fmt, va_list ap, const char *suffix)
 {

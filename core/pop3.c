@@ -20,7 +20,7 @@
 #include "xmem.h"
 
 #define POP3_RBUF       65536     /* read buffer; >= POP3_LINE_MAX */
-#define POP3_WINDOW_DEF 16        /* commands in flight by default */
+#define POP3_WINDOW_DEF 64        /* commands in flight by default */
 #define POP3_WINDOW_MAX 1024      /* and at most */
 #define POP3_CMD_MAX    32        /* "RETR 100000000\r\n" fits */
 #define POP3_MSGS_MAX   10000000u /* listing entries */
