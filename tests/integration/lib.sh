@@ -87,9 +87,11 @@ account_of() {
 	echo "${u%%/*}"
 }
 
-# account_safe NAME: the name used for volume files and member directories.
+# account_safe NAME: the name used for volume files and member directories
+# (docs/ARCHIVE.md: bytes outside [A-Za-z0-9._@+-] and a leading '.' become
+# '_').
 account_safe() {
-	printf '%s' "$1" | LC_ALL=C sed 's/[^A-Za-z0-9._@+-]/_/g'
+	printf '%s' "$1" | LC_ALL=C sed 's/[^A-Za-z0-9._@+-]/_/g; s/^\./_/'
 }
 
 # seed USER FILE...: deliver files into USER's Maildir/new in this order.

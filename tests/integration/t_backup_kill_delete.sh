@@ -71,6 +71,8 @@ expect_rc 0 "the resumed run"
 check_nothing_lost "the resumed run"
 assert_same_set "$TEST_TMP/expected" "$TEST_TMP/archive.hashes" "final archive"
 assert_eq 0 "$(maildir_count "$u")" "messages left on the server"
+partial=$(find "$ARCH" -name '.*' -type f)
+[ -z "$partial" ] || fail "temporary files left after the resumed run: $partial"
 assert_eq 300 "$(sql "$STATE" "SELECT count(*) FROM messages WHERE state = 1")" "done rows"
 assert_eq 300 "$(sql "$STATE" "SELECT count(*) FROM blobs")" "blobs"
 exit 0
