@@ -144,7 +144,7 @@ disable_plaintext_auth = no
 
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u $dir/passwd
+  args = scheme=PLAIN username_format=%u $dir/users/%u
 }
 userdb {
   driver = static
@@ -279,8 +279,8 @@ cmd_start() {
 		test -x "$dir/home"; then
 		die "$dir is not traversable by $MAIL_USER (a parent directory is private; set TMPDIR=/tmp)"
 	fi
-	touch "$dir/passwd"
-	chmod 0644 "$dir/passwd"
+	mkdir -p "$dir/users"
+	chmod 0755 "$dir/users"
 
 	gen_certs "$dir" || die "certificate generation failed"
 
@@ -347,19 +347,22 @@ cmd_adduser() {
 	[ -n "$pass" ] || die "empty password"
 	case $pass in *:* | *"
 "*) die "password must not contain ':' or newline" ;; esac
-	grep -q "^$user:" "$dir/passwd" && die "user $user exists"
+	[ -e "$dir/users/$user" ] && die "user $user exists"
 	md=$dir/home/$user/Maildir
 	mkdir -p "$md/cur" "$md/new" "$md/tmp" || die "mkdir $md"
 	chown -R "$MAIL_USER:$MAIL_GROUP" "$dir/home/$user"
 	chmod -R u+rwX,go-rwx "$dir/home/$user"
-	# passwd-file: user:{PLAIN}password:uid:gid:gecos:home:shell:extra
-	printf '%s:{PLAIN}%s::::::\n' "$user" "$pass" >>"$dir/passwd"
+	# One passwd-file per user.  With a single file, a user added within a
+	# second of an earlier lookup was "unknown": Dovecot re-checks a
+	# passwd-file at most once per second.  A new file is always read.
+	# Format: user:{PLAIN}password:uid:gid:gecos:home:shell:extra
+	printf '%s:{PLAIN}%s::::::\n' "$user" "$pass" >"$dir/users/$user.new"
+	chmod 0644 "$dir/users/$user.new"
+	mv "$dir/users/$user.new" "$dir/users/$user"
 }
 
-seq_file=
-
 cmd_seed() {
-	local dir user md f n name
+	local dir user md
 	need_dir "${1:-}"
 	dir=$(abspath "$1")
 	user=${2:-}
@@ -367,21 +370,34 @@ cmd_seed() {
 	shift 2
 	md=$dir/home/$user/Maildir
 	[ -d "$md/new" ] || die "no Maildir for $user (adduser first)"
+	MAIL_UID=$(id -u "$MAIL_USER") || die "no user $MAIL_USER"
+	MAIL_GID=$(getent group "$MAIL_GROUP" | cut -d: -f3)
 	# Dovecot gives new mail its UIDs in file-name (time stamp) order, so
 	# names made of a growing counter keep POP3 message numbers in the
 	# order the files were given.
-	seq_file=$dir/home/$user/.seed-seq
-	n=$(cat "$seq_file" 2>/dev/null || echo 1000000000)
-	for f in "$@"; do
-		[ -f "$f" ] || die "$f: no such file"
-		n=$((n + 1))
-		name="$n.M000000P$$Q$n.popvault-test"
-		cp "$f" "$md/tmp/$name" || die "copy $f"
-		chown "$MAIL_USER:$MAIL_GROUP" "$md/tmp/$name"
-		chmod 0600 "$md/tmp/$name"
-		mv "$md/tmp/$name" "$md/new/$name" || die "deliver $f"
-	done
-	echo "$n" >"$seq_file"
+	# One process for the lot: tmp/, owner and mode, then rename into new/
+	# (Maildir delivery: the server never sees a partial file).
+	"$PYTHON" - "$md" "$dir/home/$user/.seed-seq" "$MAIL_UID" "$MAIL_GID" "$@" <<'EOF' ||
+import os, shutil, sys
+md, seq_file = sys.argv[1], sys.argv[2]
+uid, gid = int(sys.argv[3]), int(sys.argv[4])
+try:
+    with open(seq_file) as fh:
+        n = int(fh.read())
+except OSError:
+    n = 1000000000
+for f in sys.argv[5:]:
+    n += 1
+    name = "%d.M000000P%dQ%d.popvault-test" % (n, os.getpid(), n)
+    tmp = os.path.join(md, "tmp", name)
+    shutil.copyfile(f, tmp)
+    os.chown(tmp, uid, gid)
+    os.chmod(tmp, 0o600)
+    os.rename(tmp, os.path.join(md, "new", name))
+with open(seq_file, "w") as fh:
+    fh.write("%d\n" % n)
+EOF
+		die "seeding $user failed"
 }
 
 cmd_maildir() {

@@ -263,7 +263,7 @@ archive_volumes() {
 # Fails if a member's bytes do not hash to its name, a volume lacks
 # MANIFEST.popvault as its last member, or a blob is stored twice.
 archive_check() {
-	local dir=$1 vol x name list member acct h n=0
+	local dir=$1 vol x name list h n=0
 	x=$TEST_TMP/extract
 	rm -rf "$x"
 	mkdir -p "$x"
@@ -279,26 +279,34 @@ archive_check() {
 		}
 		mkdir -p "$x/$name"
 		bsdtar -xf "$vol" -C "$x/$name" || fail "bsdtar cannot extract $name"
-		while IFS= read -r member; do
-			case $member in
-			MANIFEST.popvault) continue ;;
-			*/*.eml) ;;
-			*/) continue ;;
-			*) fail "$name: unexpected member '$member'" ;;
-			esac
-			acct=${member%%/*}
-			h=${member#*/}
-			h=${h%.eml}
-			case $h in
-			*[!0-9a-f]* | '') fail "$name: member '$member' is not <account>/<sha256>.eml" ;;
-			esac
-			[ ${#h} = 64 ] || fail "$name: member '$member' name is not a sha256"
-			[ "$(sha256sum <"$x/$name/$member" | cut -d' ' -f1)" = "$h" ] ||
-				fail "$name: member $member: content does not hash to its name"
-			grep -aqi "$h" "$x/$name/MANIFEST.popvault" ||
-				fail "$name: MANIFEST.popvault does not mention $h"
-			echo "$h $acct $name" >>"$TEST_TMP/archive.members"
-		done <"$list"
+		# One process per volume checks every member (names, bytes, manifest).
+		"$PYTHON" - "$x/$name" "$list" "$name" >>"$TEST_TMP/archive.members" <<'EOF' ||
+import hashlib, os, re, sys
+root, listing, vol = sys.argv[1:4]
+with open(os.path.join(root, "MANIFEST.popvault"), "rb") as f:
+    manifest = f.read().lower()
+ok = True
+for member in open(listing, encoding="utf-8", errors="surrogateescape"):
+    member = member.rstrip("\n")
+    if member == "MANIFEST.popvault" or member.endswith("/"):
+        continue
+    m = re.fullmatch(r"([^/]+)/([0-9a-f]{64})\.eml", member)
+    if not m:
+        print("FAIL: %s: member %r is not <account>/<sha256>.eml" % (vol, member), file=sys.stderr)
+        ok = False
+        continue
+    with open(os.path.join(root, member), "rb") as f:
+        h = hashlib.sha256(f.read()).hexdigest()
+    if h != m.group(2):
+        print("FAIL: %s: member %s: content hashes to %s" % (vol, member, h), file=sys.stderr)
+        ok = False
+    if m.group(2).encode() not in manifest:
+        print("FAIL: %s: MANIFEST.popvault does not mention %s" % (vol, m.group(2)), file=sys.stderr)
+        ok = False
+    print(m.group(2), m.group(1), vol)
+sys.exit(0 if ok else 1)
+EOF
+			fail "volume $name failed the member checks (above)"
 	done
 	cut -d' ' -f1 "$TEST_TMP/archive.members" | sort >"$TEST_TMP/archive.all"
 	sort -u "$TEST_TMP/archive.all" >"$TEST_TMP/archive.hashes"
