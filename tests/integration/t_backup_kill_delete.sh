@@ -26,23 +26,24 @@ check_nothing_lost() {
 	log "after $1: $(maildir_count "$u") on the server, $(wc -l <"$TEST_TMP/archive.hashes") archived"
 }
 
-# kill_run WHEN: start a --delete run, SIGKILL it at WHEN (seconds, or
-# "volume" = as soon as a complete volume appears).
+# kill_run WHEN: start a --delete run, SIGKILL it at WHEN: seconds, or "vN"
+# = as soon as N more complete volumes have appeared.  Small volumes
+# (--volume-size 1M) give a run many commit points to be killed between.
 kill_run() {
 	local when=$1 pid i
 	PV_N=$((PV_N + 1))
 	log "run $PV_N: popvault backup --delete (to be killed at $when)"
 	"$POPVAULT" backup --archive "$ARCH" --state "$STATE" --cafile "$CA_FILE" \
-		--delete --from "$url" \
+		--delete --volume-size 1M --from "$url" \
 		</dev/null >"$TEST_TMP/run$PV_N.out" 2>"$TEST_TMP/run$PV_N.err" &
 	pid=$!
-	if [ "$when" = volume ]; then
-		local before
-		before=$(archive_volumes "$ARCH" | wc -l)
+	if [ "${when#v}" != "$when" ]; then
+		local target
+		target=$(($(archive_volumes "$ARCH" | wc -l) + ${when#v}))
 		i=0
-		while [ "$(archive_volumes "$ARCH" | wc -l)" -le "$before" ] &&
+		while [ "$(archive_volumes "$ARCH" | wc -l)" -lt "$target" ] &&
 			kill -0 "$pid" 2>/dev/null && [ "$i" -lt 600 ]; do
-			sleep 0.05
+			sleep 0.02
 			i=$((i + 1))
 		done
 	else
@@ -61,12 +62,12 @@ kill_run() {
 	sleep 0.3
 }
 
-for when in 0.1 volume 0.25 volume 0.5; do
+for when in 0.05 v1 v2 0.2 v1 v1; do
 	kill_run "$when"
 	check_nothing_lost "kill at $when"
 done
 
-backup --delete --from "$url"
+backup --delete --volume-size 1M --from "$url"
 expect_rc 0 "the resumed run"
 check_nothing_lost "the resumed run"
 assert_same_set "$TEST_TMP/expected" "$TEST_TMP/archive.hashes" "final archive"
