@@ -10,7 +10,7 @@ pkgs="build-essential make pkg-config libcurl4-openssl-dev libssl-dev
 libarchive-dev zlib1g-dev libsqlite3-dev libcmocka-dev clang-14 clang
 libclang-rt-14-dev clang-format cppcheck dovecot-core dovecot-pop3d
 dovecot-imapd libarchive-tools sqlite3 python3 openssl curl ca-certificates
-procps iproute2 psmisc time"
+procps iproute2 psmisc util-linux time"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
