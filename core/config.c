@@ -30,83 +30,59 @@ config_init(struct config *c)
 	c->mem_max = 4u << 20;
 }
 
-bool
-config_parse_duration(const char *s, int64_t *secs)
+struct unit {
+	char suffix;
+	uint64_t mul;
+};
+
+/* A decimal number with at most one suffix from 'units' (the entry with
+ * suffix '\0' is the bare number), without overflow past 'max'. */
+static bool
+parse_scaled(const char *s, const struct unit *units, uint64_t max,
+    uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
-	int64_t mul = 1;
+	const struct unit *u;
 
 	if (!isdigit((unsigned char)*s))
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno != 0)
+	if (errno != 0 || (*end != '\0' && end[1] != '\0'))
 		return false;
-	switch (*end) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mul = 60;
-		break;
-	case 'h':
-		mul = 3600;
-		break;
-	case 'd':
-		mul = 86400;
-		break;
-	case 'w':
-		mul = 7 * 86400;
-		break;
-	default:
-		return false;
+	for (u = units; u->mul != 0; u++) {
+		if (u->suffix != *end)
+			continue;
+		if (v > max / u->mul)
+			return false;
+		*out = (uint64_t)v * u->mul;
+		return true;
 	}
-	if (*end != '\0' && end[1] != '\0')
+	return false;
+}
+
+bool
+config_parse_duration(const char *s, int64_t *secs)
+{
+	static const struct unit units[] = {{'\0', 1}, {'s', 1}, {'m', 60},
+	    {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}, {'\0', 0}};
+	uint64_t v;
+
+	if (!parse_scaled(s, units, INT64_MAX, &v))
 		return false;
-	if (v > (unsigned long long)(INT64_MAX / mul))
-		return false;
-	*secs = (int64_t)v * mul;
+	*secs = (int64_t)v;
 	return true;
 }
 
 bool
 config_parse_size(const char *s, uint64_t *bytes)
 {
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
+	static const struct unit units[] = {{'\0', 1}, {'k', 1u << 10},
+	    {'K', 1u << 10}, {'m', 1u << 20}, {'M', 1u << 20}, {'g', 1u << 30},
+	    {'G', 1u << 30}, {'\0', 0}};
 
-	if (!isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return false;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mul = 1024;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1024 * 1024;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1024 * 1024 * 1024;
-		break;
-	default:
-		return false;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return false;
-	if (v > UINT64_MAX / mul)
-		return false;
-	*bytes = (uint64_t)v * mul;
-	return true;
+	return parse_scaled(s, units, UINT64_MAX, bytes);
 }
 
 /* "~/x" -> home/x, from the password database (core/ reads no
