@@ -139,6 +139,7 @@ enum stmt_id {
 	S_RUN_ACCT,
 	S_RUN_END,
 	S_STATUS,
+	S_DONE_ALL,
 	S_COUNT
 };
 
@@ -232,6 +233,12 @@ static const char *const stmt_sql[S_COUNT] = {
         "    WHERE r.account = a.account AND r.code <> 'ok' "
         "    ORDER BY r.ended DESC, r.run_id DESC LIMIT 1) "
         "FROM a LEFT JOIN m ON m.account = a.account ORDER BY a.account",
+    /* Volumes first (k = 0), then messages grouped by account, so that a
+     * caller can count per account as the rows come. */
+    [S_DONE_ALL] = "SELECT 0 AS k, name, NULL, NULL FROM volumes "
+                   "WHERE state = 1 "
+                   "UNION ALL SELECT 1, NULL, account, sha256 FROM messages "
+                   "WHERE state = 1 ORDER BY k, 3",
 };
 
 struct store {
@@ -1800,6 +1807,47 @@ store_status_each(struct store *st,
 	}
 	if (src != SQLITE_DONE)
 		rc = dberr(st, "status", err);
+out:
+	release(s);
+	return rc;
+}
+
+enum pv_code
+store_done_each(struct store *st,
+    enum pv_code (
+        *cb)(void *arg, const struct store_done *d, struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct store_done d;
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_DONE_ALL, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&d, 0, sizeof(d));
+		if (sqlite3_column_int(s, 0) == 0) {
+			d.volume = (const char *)sqlite3_column_text(s, 1);
+			if (d.volume == NULL) {
+				rc = dberr(st, "done rows", err);
+				goto out;
+			}
+		} else {
+			d.account = (const char *)sqlite3_column_text(s, 2);
+			d.sha256 = (const char *)sqlite3_column_text(s, 3);
+			if (d.account == NULL || d.sha256 == NULL) {
+				rc = dberr(st, "done rows", err);
+				goto out;
+			}
+		}
+		rc = cb(arg, &d, err);
+		if (rc != PV_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = dberr(st, "done rows", err);
 out:
 	release(s);
 	return rc;

@@ -168,6 +168,22 @@ enum pv_code store_volumes_pending(struct store *st, struct store_volume **vols,
     size_t *n, struct pv_err *err);
 void store_volumes_free(struct store_volume *vols, size_t n);
 
+/* For `popvault verify`: one call per DONE volume row (volume set,
+ * account and sha256 NULL) and one per DONE message row (volume NULL,
+ * account and sha256 set), every volume before the first message.
+ * Strings are borrowed for the call.  PENDING rows are not listed.  A
+ * callback's non-OK code stops the walk and is returned; the callback
+ * must not call store functions. */
+struct store_done {
+	const char *volume;  /* a DONE volume's name, or NULL */
+	const char *account; /* a DONE message's account, or NULL */
+	const char *sha256;  /* its content */
+};
+enum pv_code store_done_each(struct store *st,
+    enum pv_code (
+        *cb)(void *arg, const struct store_done *d, struct pv_err *err),
+    void *arg, struct pv_err *err);
+
 /* Runs: one row per run, one per account in it.  store_run_account again
  * for the same run and account replaces that row. */
 struct store_run_acct {

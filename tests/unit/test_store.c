@@ -1150,6 +1150,74 @@ test_store_volumes_pending_lists_only_pending(void **state)
 	store_close(st);
 }
 
+struct done_seen {
+	char rows[8][80];
+	size_t n;
+};
+
+static enum pv_code
+collect_done(void *arg, const struct store_done *d, struct pv_err *err)
+{
+	struct done_seen *c = arg;
+	int k;
+
+	(void)err;
+	assert_true(c->n < 8);
+	if (d->volume != NULL) {
+		assert_null(d->account);
+		k = snprintf(c->rows[c->n], sizeof(c->rows[0]), "v %s",
+		    d->volume);
+	} else {
+		assert_non_null(d->sha256);
+		k = snprintf(c->rows[c->n], sizeof(c->rows[0]), "m %s %.4s",
+		    d->account, d->sha256 + 60);
+	}
+	assert_true(k > 0 && (size_t)k < sizeof(c->rows[0]));
+	c->n++;
+	return PV_OK;
+}
+
+static enum pv_code
+stop_done(void *arg, const struct store_done *d, struct pv_err *err)
+{
+	(void)arg;
+	(void)d;
+	return pv_errf(err, PV_EABORT, "stop");
+}
+
+static void
+test_store_done_each_lists_done_volumes_then_done_messages(void **state)
+{
+	struct store *st = mem_store();
+	struct done_seen c;
+	struct pv_err err;
+	int64_t v1, v2, v3;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_done_each(st, collect_done, &c, &err), PV_OK);
+	assert_int_equal(c.n, 0);
+	v1 = volume(st, "v1");
+	v2 = volume(st, "v2");
+	v3 = volume(st, "v3");
+	add_msg(st, "b", "u1", 1, v1);
+	add_msg(st, "a", "u2", 2, v1);
+	add_msg(st, "a", "u3", 3, v2); /* stays PENDING */
+	add_msg(st, "c", "u4", 1, v3); /* content in v1 */
+	assert_int_equal(store_volume_done(st, v1, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, v3, &err), PV_OK);
+	assert_int_equal(store_done_each(st, collect_done, &c, &err), PV_OK);
+	assert_int_equal(c.n, 5);
+	assert_string_equal(c.rows[0], "v v1");
+	assert_string_equal(c.rows[1], "v v3");
+	assert_string_equal(c.rows[2], "m a 0002");
+	assert_string_equal(c.rows[3], "m b 0001");
+	assert_string_equal(c.rows[4], "m c 0001");
+	assert_int_equal(store_done_each(st, stop_done, NULL, &err), PV_EABORT);
+	assert_string_equal(err.msg, "stop");
+	store_close(st);
+}
+
 /* ---- transactions ---- */
 
 static void
@@ -1407,6 +1475,7 @@ main(void)
 	    T(test_store_volume_drop_removes_only_that_volume),
 	    T(test_store_volume_drop_forgets_messages_whose_bytes_it_held),
 	    T(test_store_volumes_pending_lists_only_pending),
+	    T(test_store_done_each_lists_done_volumes_then_done_messages),
 	    T(test_store_rollback_leaves_nothing),
 	    T(test_store_run_and_status_aggregates),
 	    T(test_store_status_of_empty_state_lists_nothing),
