@@ -711,6 +711,7 @@ netconf_of(const struct engine *e, const struct config_account *a,
 	nc->port = a->port;
 	nc->implicit_tls = a->tls == CONFIG_TLS_IMPLICIT;
 	nc->allow_plaintext = a->allow_plaintext;
+	nc->no_tls = a->tls == CONFIG_TLS_OFF;
 	nc->user = a->user;
 	nc->password = password;
 	nc->auth = a->auth;

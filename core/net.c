@@ -779,11 +779,14 @@ net_open(const struct net_conf *conf, struct net **out, struct pv_err *err)
 	SETOPT(CURLOPT_CONNECT_ONLY, 1L);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
-	/* Never CURLUSESSL_TRY: a server that drops STLS from its CAPA must
-	 * not get the password in the clear. */
-	SETOPT(CURLOPT_USE_SSL, (!tls && conf->allow_plaintext)
-	                            ? (long)CURLUSESSL_NONE
-	                            : (long)CURLUSESSL_ALL);
+	/* CURLUSESSL_TRY only when the user allowed plaintext: then STLS is
+	 * still used where offered.  Otherwise a server that drops STLS from
+	 * its CAPA must not get the password in the clear: ALL. */
+	if (!tls && conf->allow_plaintext)
+		SETOPT(CURLOPT_USE_SSL, conf->no_tls ? (long)CURLUSESSL_NONE
+		                                     : (long)CURLUSESSL_TRY);
+	else
+		SETOPT(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);

@@ -26,7 +26,10 @@ struct net_conf {
 	const char *host;     /* borrowed */
 	unsigned port;        /* 0: the protocol's default for 'implicit_tls' */
 	bool implicit_tls;    /* pop3s/imaps; else STLS/STARTTLS is required */
-	bool allow_plaintext; /* no TLS at all (explicit opt-in only) */
+	bool allow_plaintext; /* may go on without TLS when the server offers
+	                         no STLS/STARTTLS (explicit opt-in only) */
+	bool no_tls;          /* never start TLS ("tls off"); needs
+	                         allow_plaintext */
 	const char *user;     /* borrowed; NULL: no login */
 	const char *password; /* borrowed secret; never logged */
 	const char *bearer;   /* borrowed OAuth2 token, or NULL */
