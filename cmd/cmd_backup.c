@@ -86,7 +86,7 @@ usage(FILE *fp)
 	    "  --cafile PEM             trust these CA certificates instead of the system's\n"
 	    "  --pinnedkey sha256//...  also require this server public key\n"
 	    "  --auth MECH              pin the login: PLAIN, LOGIN, USER, APOP, XOAUTH2, ...\n"
-	    "  --allow-plaintext        allow a connection without TLS (password in the clear)\n"
+	    "  --allow-plaintext        go on without TLS if the server offers no STLS\n"
 	    "  --delete                 delete from the server what is safely archived\n"
 	    "  --delete-after DURATION  ... once first fetched that long ago (30d, 12h)\n"
 	    "  -n, --dry-run            say what would happen; change nothing anywhere\n"
