@@ -23,6 +23,7 @@ struct globals {
 
 int cmd_backup(int argc, char **argv, struct globals *g);
 int cmd_status(int argc, char **argv, struct globals *g);
+int cmd_verify(int argc, char **argv, struct globals *g);
 
 /* Load the config file (g->config_path, else the default path if it
  * exists) into c.  'required': a missing default is an error. */

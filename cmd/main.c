@@ -23,10 +23,11 @@ static const struct {
 } commands[] = {
     {"backup", cmd_backup, "POP3 mailboxes -> compressed archive volumes"},
     {"status", cmd_status, "what the state db knows, per account"},
+    {"verify", cmd_verify, "re-hash the archive volumes, reconcile the state"},
 };
 
 /* Commands of the design that this version does not have yet. */
-static const char *const later[] = {"migrate", "restore", "verify"};
+static const char *const later[] = {"migrate", "restore"};
 
 static void
 usage(FILE *fp)
@@ -132,7 +133,7 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
 		if (strcmp(argv[optind], later[i]) == 0) {
 			fprintf(stderr,
-			    "popvault: '%s' is not in this version yet; 'backup' and 'status' are\n",
+			    "popvault: '%s' is not in this version yet; 'backup', 'status' and 'verify' are\n",
 			    later[i]);
 			return EX_USAGE;
 		}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd/cmd_verify.c - popvault verify: re-hash every volume of the archive
+ * directory and reconcile it with the state db (core/verify.c does the
+ * work); a table or one JSON object on stdout, one line per problem on
+ * stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "store.h"
+#include "verify.h"
+#include "xmem.h"
+
+enum { OPT_ARCHIVE = 256, OPT_STATE, OPT_JSON };
+
+static const struct option opts[] = {
+    {"archive", required_argument, NULL, OPT_ARCHIVE},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"config", required_argument, NULL, 'C'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: popvault verify [--archive DIR] [--state FILE] [-C FILE] [--json]\n"
+	    "\n"
+	    "Read every volume in DIR to its end, re-hash every message against its\n"
+	    "member name and its manifest record, and check that every message and\n"
+	    "volume the state db has as done is in the archive.  Exit 0 only if\n"
+	    "nothing is wrong; 65 if something is damaged or missing.\n"
+	    "  --archive DIR   the archive directory (default: 'archive' in the config)\n"
+	    "  --state FILE    the state db (default as for backup); without one,\n"
+	    "                  only the archive is checked\n"
+	    "  --json          one JSON object on stdout\n");
+}
+
+static void
+print_json(const struct verify_report *r, const char *dir,
+    const char *state_path)
+{
+	const struct verify_volume *v;
+	const struct verify_account *a;
+	const struct verify_problem *p;
+	size_t i;
+
+	printf("{\"command\":\"verify\",\"archive\":");
+	cmd_json_str(stdout, dir);
+	printf(",\"state\":");
+	cmd_json_str(stdout, r->with_state ? state_path : NULL);
+	printf(",\"ok\":%s,\"volumes\":[", r->nerrors == 0 ? "true" : "false");
+	for (i = 0; i < r->nvols; i++) {
+		v = &r->vols[i];
+		printf("%s{\"volume\":", i ? "," : "");
+		cmd_json_str(stdout, v->name);
+		printf(",\"members\":%llu,\"bytes\":%llu,\"status\":\"%s\"}",
+		    (unsigned long long)v->members,
+		    (unsigned long long)v->bytes,
+		    verify_status_name(v->status));
+	}
+	printf("],\"accounts\":[");
+	for (i = 0; i < r->naccts; i++) {
+		a = &r->accts[i];
+		printf("%s{\"account\":", i ? "," : "");
+		cmd_json_str(stdout, a->account);
+		printf(",\"messages\":%llu,\"found\":%llu,\"missing\":%llu}",
+		    (unsigned long long)a->messages,
+		    (unsigned long long)a->found,
+		    (unsigned long long)a->missing);
+	}
+	printf("],\"problems\":[");
+	for (i = 0; i < r->nprobs; i++) {
+		p = &r->probs[i];
+		printf("%s{\"kind\":\"%s\",\"warning\":%s,\"volume\":",
+		    i ? "," : "", verify_kind_name(p->kind),
+		    p->warning ? "true" : "false");
+		cmd_json_str(stdout, p->volume);
+		printf(",\"member\":");
+		cmd_json_str(stdout, p->member);
+		printf(",\"detail\":");
+		cmd_json_str(stdout, p->detail);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void
+print_table(const struct verify_report *r, const char *dir)
+{
+	const struct verify_volume *v;
+	const struct verify_account *a;
+	char hb[32];
+	size_t i;
+
+	if (r->nvols == 0)
+		printf("no volumes in %s\n", dir);
+	else
+		printf("%-50s %8s %10s  %s\n", "VOLUME", "MEMBERS", "BYTES",
+		    "STATUS");
+	for (i = 0; i < r->nvols; i++) {
+		v = &r->vols[i];
+		printf("%-50s %8llu %10s  %s\n", v->name,
+		    (unsigned long long)v->members,
+		    cmd_human(v->bytes, hb, sizeof(hb)),
+		    verify_status_name(v->status));
+	}
+	if (r->naccts > 0)
+		printf("\n%-30s %8s %8s %8s\n", "ACCOUNT", "MESSAGES", "FOUND",
+		    "MISSING");
+	for (i = 0; i < r->naccts; i++) {
+		a = &r->accts[i];
+		printf("%-30s %8llu %8llu %8llu\n", a->account,
+		    (unsigned long long)a->messages,
+		    (unsigned long long)a->found,
+		    (unsigned long long)a->missing);
+	}
+}
+
+int
+cmd_verify(int argc, char **argv, struct globals *g)
+{
+	struct config cfg;
+	struct pv_err err;
+	struct store *st = NULL;
+	struct verify_report rep;
+	const char *config_path = g->config_path, *state_opt = NULL;
+	const char *archive_opt = NULL;
+	char *state_path = NULL;
+	bool json = false;
+	enum pv_code rc = PV_OK;
+	int ch, status = EX_OK;
+	size_t i;
+
+	config_init(&cfg);
+	memset(&rep, 0, sizeof(rep));
+	while ((ch = getopt_long(argc, argv, "C:hvqd:", opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_ARCHIVE:
+			archive_opt = optarg;
+			break;
+		case OPT_STATE:
+			state_opt = optarg;
+			break;
+		case 'C':
+			config_path = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'v':
+		case 'q':
+		case 'd':
+			if (!cmd_log_option(ch, optarg)) {
+				status = EX_USAGE;
+				goto out;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			goto out;
+		default:
+			usage(stderr);
+			status = EX_USAGE;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "popvault: verify: unexpected '%s'\n",
+		    argv[optind]);
+		status = EX_USAGE;
+		goto out;
+	}
+	/* The config only for the locations it may give. */
+	if (archive_opt == NULL || state_opt == NULL)
+		rc = cmd_load_config(&cfg, config_path, false, &err);
+	if (rc == PV_OK && archive_opt != NULL) {
+		free(cfg.archive);
+		cfg.archive = xstrdup(archive_opt);
+	}
+	if (rc == PV_OK && state_opt != NULL) {
+		free(cfg.state);
+		cfg.state = xstrdup(state_opt);
+	}
+	if (rc == PV_OK && cfg.archive == NULL) {
+		fprintf(stderr,
+		    "popvault: verify: no archive directory: give --archive DIR or 'archive' in the config\n");
+		status = EX_USAGE;
+		goto out;
+	}
+	if (rc == PV_OK)
+		rc = cmd_state_path(&cfg, false, &state_path, &err);
+	if (rc == PV_OK && access(state_path, F_OK) != 0)
+		fprintf(stderr,
+		    "popvault: verify: no state at %s: checking the archive alone\n",
+		    state_path);
+	else if (rc == PV_OK)
+		rc = store_open(state_path, STORE_READONLY, &st, &err);
+	if (rc == PV_OK)
+		rc = verify_run(cfg.archive, st, g->abort, &rep, &err);
+	if (rc != PV_OK) {
+		fprintf(stderr, "popvault: verify: %s\n", err.msg);
+		status = pv_exitcode(rc);
+		goto out;
+	}
+	for (i = 0; i < rep.nprobs; i++)
+		fprintf(stderr, "popvault: verify: %s: %s%s%s\n",
+		    rep.probs[i].warning ? "warning" : "error",
+		    rep.probs[i].volume != NULL ? rep.probs[i].volume : "",
+		    rep.probs[i].volume != NULL ? ": " : "",
+		    rep.probs[i].detail);
+	if (json)
+		print_json(&rep, cfg.archive, state_path);
+	else
+		print_table(&rep, cfg.archive);
+	if (rep.nerrors > 0) {
+		fprintf(stderr, "popvault: verify: %zu problem(s) in %s\n",
+		    rep.nerrors, cfg.archive);
+		status = EX_DATAERR;
+	}
+out:
+	verify_report_free(&rep);
+	store_close(st);
+	free(state_path);
+	config_free(&cfg);
+	return status;
+}
