@@ -290,6 +290,38 @@ test_verify_good_archive_has_no_problem(void **state)
 	verify_report_free(&r);
 }
 
+/* Every filter we write is read back and re-hashed. */
+static void
+test_verify_reads_every_filter(void **state)
+{
+	static const struct {
+		const char *name;
+		enum arc_filter f;
+	} v[] = {
+	    {"z-20240101T020000Z-1.tar.zst", ARC_ZSTD},
+	    {"x-20240101T020000Z-1.tar.xz", ARC_XZ},
+	    {"n-20240101T020000Z-1.tar", ARC_NONE},
+	};
+	struct fix *f = *state;
+	struct verify_report r;
+	struct vb vb;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		vol_begin(f, &vb, v[i].name, v[i].f);
+		vol_msg(&vb, "acct", v[i].name);
+		vol_end(&vb);
+	}
+	run_ok(f, NULL, &r);
+	assert_int_equal(r.nvols, 3);
+	assert_int_equal(r.nerrors, 0);
+	for (i = 0; i < r.nvols; i++) {
+		assert_int_equal(r.vols[i].members, 2);
+		assert_int_equal(r.vols[i].status, VERIFY_VOL_OK);
+	}
+	verify_report_free(&r);
+}
+
 static void
 test_verify_skips_partial_and_foreign_files(void **state)
 {
@@ -425,6 +457,25 @@ test_verify_volume_without_manifest_is_corrupt(void **state)
 	buf_free(&vb.mf);
 	run_ok(f, NULL, &r);
 	assert_int_equal(count_kind(&r, VERIFY_BAD_MANIFEST), 1);
+	verify_report_free(&r);
+}
+
+static void
+test_verify_renamed_volume_is_noticed(void **state)
+{
+	struct fix *f = *state;
+	struct verify_report r;
+	char from[512], to[512];
+
+	good_archive(f);
+	path_of(f, V1, from, sizeof(from));
+	path_of(f, "work-20240101T020000Z-9.tar.gz", to, sizeof(to));
+	assert_int_equal(rename(from, to), 0);
+	run_ok(f, NULL, &r);
+	/* its manifest names V1, and V2's ref into V1 finds nothing */
+	assert_int_equal(count_kind(&r, VERIFY_BAD_MANIFEST), 1);
+	assert_int_equal(count_kind(&r, VERIFY_BAD_REF), 1);
+	assert_int_equal(r.nerrors, 2);
 	verify_report_free(&r);
 }
 
@@ -590,12 +641,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	    T(test_verify_good_archive_has_no_problem),
+	    T(test_verify_reads_every_filter),
 	    T(test_verify_skips_partial_and_foreign_files),
 	    T(test_verify_flipped_byte_is_a_damaged_volume),
 	    T(test_verify_truncated_volume_is_damaged),
 	    T(test_verify_changed_content_in_plain_tar_is_a_bad_member),
 	    T(test_verify_member_and_record_must_match_up),
 	    T(test_verify_volume_without_manifest_is_corrupt),
+	    T(test_verify_renamed_volume_is_noticed),
 	    T(test_verify_dangling_refs_are_reported),
 	    T(test_verify_reconciles_with_the_state),
 	    T(test_verify_content_of_a_damaged_volume_counts_only_if_read),
