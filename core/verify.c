@@ -554,8 +554,16 @@ check_volume(struct ctx *c, struct pv_err *err)
 		goto out;
 	}
 	if (rc != PV_OK) {
+		/* arc names the file; the problem names the volume already */
+		const char *why = verr.msg;
+		size_t pl = strlen(path);
+
+		if (strncmp(why, path, pl) == 0 &&
+		    strncmp(why + pl, ": ", 2) == 0)
+			why += pl + 2;
 		damaged = true;
-		problem(c, VERIFY_DAMAGED, c->vi, NULL, "%s", verr.msg);
+		problem(c, VERIFY_DAMAGED, c->vi, NULL, "cannot be read: %s",
+		    why);
 	}
 	rc = PV_OK;
 	if (too_big)
