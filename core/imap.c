@@ -15,6 +15,9 @@
 
 #include "imap.h"
 #include "imap_p.h"
+#include "log.h"
+#include "net.h"
+#include "xmem.h"
 
 /* ---- pure parts (imap_p.h) --------------------------------------------- */
 
@@ -542,7 +545,7 @@ imap_parse_list(const char *p, size_t n, unsigned *flags, char *delim,
 	pos++;
 	rc = parse_astring(p, n, &pos, name, cap, &len, &nil, err);
 	if (rc != PV_OK)
-		return pv_errprefix(err, "LIST: ");
+		return pv_errprefix(err, "LIST");
 	/* RFC 5258 extended data may follow; ignored. */
 	*flags = f;
 	*delim = d;
@@ -640,6 +643,9 @@ imap_mutf7_encode(const char *in, size_t n, char *out, size_t cap, size_t *outn,
 		if (!utf8_next(in, n, &i, &cp))
 			return pv_errf(err, PV_ECONFIG,
 			    "folder name is not valid UTF-8");
+		if (cp == 0) /* the decoder refuses it too: no round trip */
+			return pv_errf(err, PV_ECONFIG,
+			    "folder name holds a NUL byte");
 		if (cp >= 0x20 && cp <= 0x7e) {
 			if (shifted) {
 				if (nbits > 0)
@@ -1065,4 +1071,840 @@ imap_append_class(enum imap_status st, enum imap_rcode rc,
 		*scope = IMAP_SCOPE_MSG;
 		return PV_EMSG;
 	}
+}
+
+/* ---- the session -------------------------------------------------------- */
+
+#define IMAP_RBUF         65536
+#define IMAP_WBUF         65536
+#define IMAP_CMD_MAX      (IMAP_NAME_MAX * 2 + 512)
+#define IMAP_WINDOW_DEF   32
+#define IMAP_WINDOW_MAX   1024
+#define IMAP_WBYTES_DEF   (8u * 1024u * 1024u)
+#define IMAP_LITMINUS_MAX 4096 /* RFC 7888: LITERAL- up to this size */
+#define IMAP_FLAGS_MAX    256
+
+struct imap {
+	struct net *net; /* owned */
+	struct imap_caps caps;
+	unsigned window;
+	size_t window_bytes;
+	bool broken;   /* the stream is out of step: drop the session */
+	uint32_t tagn; /* the last tag number used */
+	char *rbuf;    /* owned, IMAP_RBUF */
+	size_t rpos, rlen;
+	char *resp; /* owned, IMAP_RESP_MAX: the response being read */
+	struct imap_rd rd;
+	char *wbuf; /* owned, IMAP_WBUF: coalesces literal bytes */
+	size_t wlen;
+	bool selected;
+	struct imap_mbox_info sel; /* of the selected folder */
+};
+
+static enum pv_code
+context(struct imap *s, const char *what, struct pv_err *err)
+{
+	const char *peer = net_peer(s->net);
+	size_t pl = strlen(peer);
+	char rest[PV_ERR_MAX];
+
+	if (strncmp(err->msg, peer, pl) == 0 && err->msg[pl] == ':' &&
+	    err->msg[pl + 1] == ' ')
+		memcpy(rest, err->msg + pl + 2, sizeof(rest) - pl - 2);
+	else
+		memcpy(rest, err->msg, sizeof(rest));
+	rest[sizeof(rest) - 1] = '\0';
+	return pv_errf(err, err->code, "%s: %s: %s", peer, what, rest);
+}
+
+static enum pv_code
+unusable(struct imap *s, struct pv_err *err)
+{
+	return pv_errf(err, PV_EPROTO,
+	    "%s: session unusable after an earlier error", net_peer(s->net));
+}
+
+static enum pv_code
+send_raw(struct imap *s, const void *p, size_t n, struct pv_err *err)
+{
+	return net_send(s->net, p, n, err);
+}
+
+/* Send a command line (with its CR LF, and possibly ending in a literal
+ * announcement), tracing it. */
+static enum pv_code
+send_line(struct imap *s, const char *line, size_t n, struct pv_err *err)
+{
+	size_t tn = n;
+
+	while (tn > 0 && (line[tn - 1] == '\n' || line[tn - 1] == '\r'))
+		tn--;
+	net_trace(s->net, false, line, tn);
+	return send_raw(s, line, n, err);
+}
+
+static enum pv_code
+fill(struct imap *s, struct pv_err *err)
+{
+	size_t got = 0;
+	enum pv_code rc;
+
+	s->rpos = s->rlen = 0;
+	rc = net_recv(s->net, s->rbuf, IMAP_RBUF, &got, err);
+	if (rc != PV_OK)
+		return rc;
+	s->rlen = got;
+	return PV_OK;
+}
+
+/* The next whole response; its pointers are valid until the next read. */
+static enum pv_code
+read_resp(struct imap *s, struct imap_resp *r, struct pv_err *err)
+{
+	enum pv_code rc;
+	const char *nl;
+
+	imap_rd_reset(&s->rd);
+	while (!imap_rd_done(&s->rd)) {
+		size_t used = 0;
+
+		if (s->rpos == s->rlen) {
+			rc = fill(s, err);
+			if (rc != PV_OK)
+				goto fail;
+		}
+		rc = imap_rd_feed(&s->rd, s->rbuf + s->rpos, s->rlen - s->rpos,
+		    &used, err);
+		if (rc != PV_OK)
+			goto fail;
+		s->rpos += used;
+	}
+	nl = memchr(s->resp, '\n', s->rd.len);
+	net_trace(s->net, true, s->resp,
+	    nl != NULL ? (size_t)(nl - s->resp) : s->rd.len);
+	rc = imap_parse_resp(s->resp, s->rd.len, r, err);
+	if (rc != PV_OK)
+		goto fail;
+	if (r->rcode == IMAP_RC_CAPABILITY)
+		imap_parse_caps(r->code_args, r->code_args_len, &s->caps);
+	else if (r->kind == IMAP_UNTAGGED && imap_resp_is(r, "CAPABILITY"))
+		imap_parse_caps(r->text, r->text_len, &s->caps);
+	if (s->selected && r->kind == IMAP_UNTAGGED && r->has_num &&
+	    imap_resp_is(r, "EXISTS"))
+		s->sel.exists = r->num;
+	return PV_OK;
+fail:
+	s->broken = true;
+	if (rc == PV_ENET && net_eof(s->net))
+		return pv_errf(err, PV_ENET, "connection closed by server");
+	return rc;
+}
+
+static bool
+is_tag(const struct imap_resp *r, const char *tag)
+{
+	return r->kind == IMAP_TAGGED && r->tag_len == strlen(tag) &&
+	       memcmp(r->tag, tag, r->tag_len) == 0;
+}
+
+static void
+next_tag(struct imap *s, char tag[16])
+{
+	s->tagn++;
+	(void)snprintf(tag, 16, "pv%" PRIu32, s->tagn);
+}
+
+/* Run one simple command: send "tag <args>\r\n", hand untagged
+ * responses to 'on' (may be NULL), and leave the tagged completion in
+ * *done.  A tagged response with another tag is PV_EPROTO. */
+static enum pv_code
+run_cmd(struct imap *s, const char *what, const char *args,
+    enum pv_code (*on)(struct imap *s, const struct imap_resp *r, void *arg,
+        struct pv_err *err),
+    void *arg, struct imap_resp *done, struct pv_err *err)
+{
+	char line[IMAP_CMD_MAX + 32], tag[16];
+	struct pv_err cberr;
+	enum pv_code rc, cbrc = PV_OK;
+	int k;
+
+	if (s->broken)
+		return unusable(s, err);
+	next_tag(s, tag);
+	k = snprintf(line, sizeof(line), "%s %s\r\n", tag, args);
+	if (k < 0 || (size_t)k >= sizeof(line))
+		return pv_errf(err, PV_EINTERNAL, "%s: command too long", what);
+	rc = send_line(s, line, (size_t)k, err);
+	if (rc != PV_OK) {
+		s->broken = true;
+		return context(s, what, err);
+	}
+	for (;;) {
+		struct imap_resp r;
+
+		rc = read_resp(s, &r, err);
+		if (rc != PV_OK)
+			return context(s, what, err);
+		if (r.kind == IMAP_TAGGED) {
+			if (!is_tag(&r, tag)) {
+				s->broken = true;
+				return pv_errf(err, PV_EPROTO,
+				    "%s: %s: answer with an unknown tag",
+				    net_peer(s->net), what);
+			}
+			*done = r;
+			break;
+		}
+		if (r.kind == IMAP_CONT) {
+			s->broken = true;
+			return pv_errf(err, PV_EPROTO,
+			    "%s: %s: unexpected continuation request",
+			    net_peer(s->net), what);
+		}
+		if (on != NULL && cbrc == PV_OK)
+			cbrc = on(s, &r, arg, &cberr);
+	}
+	if (cbrc != PV_OK) {
+		*err = cberr;
+		return cbrc;
+	}
+	return PV_OK;
+}
+
+/* A NO/BAD completion as an error naming the command. */
+static enum pv_code
+refused(struct imap *s, const char *what, const struct imap_resp *r,
+    enum pv_code code, struct pv_err *err)
+{
+	char shown[IMAP_TEXT_MAX];
+
+	(void)imap_sanitize(r->text, r->text_len, shown, sizeof(shown));
+	return pv_errf(err, code, "%s: %s: %s %s", net_peer(s->net), what,
+	    r->status == IMAP_NO ? "NO" : "BAD", shown);
+}
+
+enum pv_code
+imap_open(const struct net_conf *conf, unsigned window, size_t window_bytes,
+    struct imap **out, struct pv_err *err)
+{
+	struct net *net = NULL;
+	struct imap *s;
+	struct imap_resp done;
+	enum pv_code rc;
+
+	rc = net_open(conf, &net, err);
+	if (rc != PV_OK)
+		return rc;
+	s = xcalloc(1, sizeof(*s));
+	s->net = net;
+	s->rbuf = xmalloc(IMAP_RBUF);
+	s->resp = xmalloc(IMAP_RESP_MAX);
+	s->wbuf = xmalloc(IMAP_WBUF);
+	imap_rd_init(&s->rd, s->resp, IMAP_RESP_MAX);
+	/* libcurl's login answer may have carried capabilities, but we do
+	 * not see it: ask again, they may differ after login. */
+	rc = run_cmd(s, "CAPABILITY", "CAPABILITY", NULL, NULL, &done, err);
+	if (rc == PV_OK && done.status != IMAP_OK)
+		rc = refused(s, "CAPABILITY", &done, PV_EPROTO, err);
+	if (rc != PV_OK) {
+		imap_close(s);
+		return rc;
+	}
+	s->window = window == 0                ? IMAP_WINDOW_DEF
+	            : window > IMAP_WINDOW_MAX ? IMAP_WINDOW_MAX
+	                                       : window;
+	s->window_bytes = window_bytes == 0 ? IMAP_WBYTES_DEF : window_bytes;
+	log_debug(LOG_IMAP, "%s: LITERAL+ %s, UIDPLUS %s, window %u",
+	    net_peer(s->net), s->caps.literal_plus ? "yes" : "no",
+	    s->caps.uidplus ? "yes" : "no", s->window);
+	*out = s;
+	return PV_OK;
+}
+
+const struct imap_caps *
+imap_caps(const struct imap *s)
+{
+	return &s->caps;
+}
+
+/* The folder (UTF-8) as a quoted mUTF-7 string in out. */
+static enum pv_code
+folder_arg(const char *folder, char *out, size_t cap, struct pv_err *err)
+{
+	char m7[IMAP_NAME_MAX];
+	size_t n = 0, qn = 0;
+	bool lit = false;
+	enum pv_code rc;
+
+	rc = imap_mutf7_encode(folder, strlen(folder), m7, sizeof(m7), &n, err);
+	if (rc != PV_OK) {
+		char shown[IMAP_TEXT_MAX];
+
+		/* the name may be the invalid UTF-8: show it harmless */
+		(void)imap_sanitize(folder, strlen(folder), shown,
+		    sizeof(shown));
+		return pv_errprefix(err, "folder \"%s\"", shown);
+	}
+	rc = imap_quote(m7, n, false, out, cap - 1, &qn, &lit, err);
+	if (rc != PV_OK)
+		return rc;
+	out[qn] = '\0';
+	return PV_OK;
+}
+
+struct list_ctx {
+	enum pv_code (
+	    *cb)(void *arg, const struct imap_mailbox *mb, struct pv_err *err);
+	void *arg;
+};
+
+static enum pv_code
+on_list(struct imap *s, const struct imap_resp *r, void *arg,
+    struct pv_err *err)
+{
+	struct list_ctx *lc = arg;
+	struct imap_mailbox mb;
+	char raw[IMAP_NAME_MAX], name[IMAP_NAME_MAX];
+	size_t rn = 0, nn = 0;
+	struct pv_err e2;
+
+	if (r->kind != IMAP_UNTAGGED || !imap_resp_is(r, "LIST"))
+		return PV_OK;
+	if (imap_parse_list(r->text, r->text_len, &mb.flags, &mb.delim, raw,
+	        sizeof(raw), &rn, &e2) != PV_OK ||
+	    imap_mutf7_decode(raw, rn, name, sizeof(name), &nn, &e2) != PV_OK) {
+		log_warnx("%s: LIST: %s; skipping that mailbox",
+		    net_peer(s->net), e2.msg);
+		return PV_OK;
+	}
+	mb.name = name;
+	return lc->cb(lc->arg, &mb, err);
+}
+
+enum pv_code
+imap_list(struct imap *s, const char *pattern,
+    enum pv_code (
+        *cb)(void *arg, const struct imap_mailbox *mb, struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	char q[IMAP_CMD_MAX / 2], args[IMAP_CMD_MAX];
+	struct list_ctx lc = {cb, arg};
+	struct imap_resp done;
+	enum pv_code rc;
+
+	rc = folder_arg(pattern, q, sizeof(q), err);
+	if (rc != PV_OK)
+		return rc;
+	(void)snprintf(args, sizeof(args), "LIST \"\" %s", q);
+	rc = run_cmd(s, "LIST", args, on_list, &lc, &done, err);
+	if (rc != PV_OK)
+		return rc;
+	if (done.status != IMAP_OK)
+		return refused(s, "LIST", &done, PV_EPROTO, err);
+	return PV_OK;
+}
+
+struct exists_ctx {
+	const char *folder;
+	bool found;
+};
+
+static enum pv_code
+on_exists(void *arg, const struct imap_mailbox *mb, struct pv_err *err)
+{
+	struct exists_ctx *ec = arg;
+
+	(void)err;
+	if ((strcmp(mb->name, ec->folder) == 0 ||
+	        (strcasecmp(ec->folder, "INBOX") == 0 &&
+	            strcasecmp(mb->name, "INBOX") == 0)) &&
+	    (mb->flags & (IMAP_MBOX_NONEXISTENT | IMAP_MBOX_NOSELECT)) == 0)
+		ec->found = true;
+	return PV_OK;
+}
+
+enum pv_code
+imap_create(struct imap *s, const char *folder, bool *created,
+    struct pv_err *err)
+{
+	char q[IMAP_CMD_MAX / 2], args[IMAP_CMD_MAX], what[64];
+	struct exists_ctx ec = {folder, false};
+	struct imap_resp done;
+	enum pv_code rc;
+
+	rc = imap_list(s, folder, on_exists, &ec, err);
+	if (rc != PV_OK)
+		return rc;
+	if (ec.found) {
+		*created = false;
+		return PV_OK;
+	}
+	rc = folder_arg(folder, q, sizeof(q), err);
+	if (rc != PV_OK)
+		return rc;
+	(void)snprintf(args, sizeof(args), "CREATE %s", q);
+	(void)snprintf(what, sizeof(what), "CREATE");
+	rc = run_cmd(s, what, args, NULL, NULL, &done, err);
+	if (rc != PV_OK)
+		return rc;
+	if (done.status == IMAP_NO && done.rcode == IMAP_RC_ALREADYEXISTS) {
+		/* another client created it between our LIST and CREATE */
+		*created = false;
+		return PV_OK;
+	}
+	if (done.status != IMAP_OK)
+		return refused(s, what, &done, PV_EPROTO, err);
+	log_debug(LOG_IMAP, "%s: created folder \"%s\"", net_peer(s->net),
+	    folder);
+	*created = true;
+	return PV_OK;
+}
+
+static enum pv_code
+on_select(struct imap *s, const struct imap_resp *r, void *arg,
+    struct pv_err *err)
+{
+	struct imap_mbox_info *info = arg;
+
+	(void)s;
+	(void)err;
+	if (r->kind != IMAP_UNTAGGED)
+		return PV_OK;
+	if (r->has_num && imap_resp_is(r, "EXISTS"))
+		info->exists = r->num;
+	else if (r->rcode == IMAP_RC_UIDVALIDITY)
+		info->uidvalidity = r->uidvalidity;
+	else if (r->rcode == IMAP_RC_UIDNEXT)
+		info->uidnext = r->uid;
+	return PV_OK;
+}
+
+static enum pv_code
+select_cmd(struct imap *s, const char *verb, const char *folder,
+    struct imap_mbox_info *info, struct pv_err *err)
+{
+	char q[IMAP_CMD_MAX / 2], args[IMAP_CMD_MAX];
+	struct imap_mbox_info v;
+	struct imap_resp done;
+	enum pv_code rc;
+
+	memset(&v, 0, sizeof(v));
+	rc = folder_arg(folder, q, sizeof(q), err);
+	if (rc != PV_OK)
+		return rc;
+	(void)snprintf(args, sizeof(args), "%s %s", verb, q);
+	s->selected = false;
+	rc = run_cmd(s, verb, args, on_select, &v, &done, err);
+	if (rc != PV_OK)
+		return rc;
+	if (done.status != IMAP_OK) {
+		char shown[IMAP_TEXT_MAX];
+
+		(void)imap_sanitize(done.text, done.text_len, shown,
+		    sizeof(shown));
+		return pv_errf(err, PV_EPROTO, "%s: %s \"%s\": %s",
+		    net_peer(s->net), verb, folder, shown);
+	}
+	s->selected = true;
+	s->sel = v;
+	*info = v;
+	return PV_OK;
+}
+
+enum pv_code
+imap_select(struct imap *s, const char *folder, struct imap_mbox_info *info,
+    struct pv_err *err)
+{
+	return select_cmd(s, "SELECT", folder, info, err);
+}
+
+enum pv_code
+imap_examine(struct imap *s, const char *folder, struct imap_mbox_info *info,
+    struct pv_err *err)
+{
+	return select_cmd(s, "EXAMINE", folder, info, err);
+}
+
+/* ---- APPEND ---------------------------------------------------------------
+ */
+
+/* One APPEND sent and not yet answered, or answered but not reported
+ * because an older one is still in flight. */
+struct pending {
+	size_t i;      /* index into msgs */
+	uint32_t tagn; /* its tag "pv<tagn>" */
+	uint64_t size; /* bytes of its literal */
+	bool answered; /* res is filled */
+	struct imap_append_res res;
+	char text[IMAP_TEXT_MAX];
+};
+
+struct append {
+	struct imap *s;
+	const struct imap_append_msg *msgs;
+	const struct imap_append_cb *cb;
+	void *arg;
+	struct pending *q; /* ring of s->window entries */
+	size_t head, count;
+	uint64_t inflight; /* literal bytes in flight */
+	char what[48];
+};
+
+struct put_ctx {
+	struct imap *s;
+	uint64_t left; /* bytes the literal still expects */
+	bool over;
+};
+
+static enum pv_code
+flush_w(struct imap *s, struct pv_err *err)
+{
+	enum pv_code rc = PV_OK;
+
+	if (s->wlen > 0)
+		rc = send_raw(s, s->wbuf, s->wlen, err);
+	s->wlen = 0;
+	return rc;
+}
+
+/* Buffer small writes so that one TLS record carries many of them. */
+static enum pv_code
+put_bytes(void *w, const void *p, size_t n, struct pv_err *err)
+{
+	struct put_ctx *pc = w;
+	struct imap *s = pc->s;
+	enum pv_code rc;
+
+	if ((uint64_t)n > pc->left) {
+		pc->over = true;
+		return pv_errf(err, PV_EINTERNAL,
+		    "message longer than its announced size");
+	}
+	pc->left -= n;
+	if (n >= IMAP_WBUF) {
+		rc = flush_w(s, err);
+		return rc != PV_OK ? rc : send_raw(s, p, n, err);
+	}
+	if (s->wlen + n > IMAP_WBUF) {
+		rc = flush_w(s, err);
+		if (rc != PV_OK)
+			return rc;
+	}
+	memcpy(s->wbuf + s->wlen, p, n);
+	s->wlen += n;
+	return PV_OK;
+}
+
+/* Stream message i's bytes and the CR LF that ends the command. */
+static enum pv_code
+send_body(struct append *a, size_t i, struct pv_err *err)
+{
+	struct put_ctx pc = {a->s, a->msgs[i].size, false};
+	enum pv_code rc;
+
+	a->s->wlen = 0;
+	rc = a->cb->body(a->arg, i, put_bytes, &pc, err);
+	if (rc == PV_OK && pc.left != 0)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "message %zu: %" PRIu64 " bytes fewer than announced", i,
+		    pc.left);
+	if (rc == PV_OK)
+		rc = put_bytes(&(struct put_ctx){a->s, 2, false}, "\r\n", 2,
+		    err);
+	if (rc == PV_OK)
+		rc = flush_w(a->s, err);
+	if (rc != PV_OK)
+		a->s->broken = true; /* a literal was cut short */
+	return rc;
+}
+
+static void
+fill_result(struct pending *pe, const struct imap_resp *r, bool uidplus)
+{
+	enum imap_scope scope = IMAP_SCOPE_NONE;
+
+	memset(&pe->res, 0, sizeof(pe->res));
+	pe->res.code = imap_append_class(r->status, r->rcode, &scope);
+	pe->res.scope = scope;
+	if (r->status == IMAP_OK && r->rcode == IMAP_RC_APPENDUID && uidplus) {
+		pe->res.has_uid = true;
+		pe->res.uidvalidity = r->uidvalidity;
+		pe->res.uid = r->uid;
+	}
+	(void)imap_sanitize(r->text, r->text_len, pe->text, sizeof(pe->text));
+	pe->res.text = pe->text;
+	pe->answered = true;
+}
+
+/* Report answered entries at the head of the queue, in order. */
+static enum pv_code
+report(struct append *a, struct pv_err *err)
+{
+	while (a->count > 0 && a->q[a->head].answered) {
+		struct pending *pe = &a->q[a->head];
+		enum pv_code rc;
+
+		a->head = (a->head + 1) % a->s->window;
+		a->count--;
+		a->inflight -= pe->size;
+		rc = a->cb->result(a->arg, pe->i, &pe->res, err);
+		if (rc != PV_OK)
+			return rc;
+	}
+	return PV_OK;
+}
+
+/* Read one response; a tagged one completes the APPEND it names. */
+static enum pv_code
+read_one(struct append *a, struct imap_resp *r, struct pv_err *err)
+{
+	size_t k;
+	enum pv_code rc;
+
+	rc = read_resp(a->s, r, err);
+	if (rc != PV_OK)
+		return context(a->s, a->what, err);
+	if (r->kind != IMAP_TAGGED)
+		return PV_OK;
+	for (k = 0; k < a->count; k++) {
+		struct pending *pe = &a->q[(a->head + k) % a->s->window];
+		char tag[16];
+
+		(void)snprintf(tag, sizeof(tag), "pv%" PRIu32, pe->tagn);
+		if (!pe->answered && is_tag(r, tag)) {
+			fill_result(pe, r, a->s->caps.uidplus);
+			return report(a, err);
+		}
+	}
+	a->s->broken = true;
+	return pv_errf(err, PV_EPROTO, "%s: %s: answer with an unknown tag",
+	    net_peer(a->s->net), a->what);
+}
+
+static enum pv_code
+drain(struct append *a, size_t upto, struct pv_err *err)
+{
+	while (a->count > upto) {
+		struct imap_resp r;
+		enum pv_code rc = read_one(a, &r, err);
+
+		if (rc != PV_OK)
+			return rc;
+		if (r.kind == IMAP_CONT) {
+			a->s->broken = true;
+			return pv_errf(err, PV_EPROTO,
+			    "%s: %s: unexpected continuation request",
+			    net_peer(a->s->net), a->what);
+		}
+	}
+	return PV_OK;
+}
+
+static enum pv_code
+append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
+{
+	const struct imap_append_msg *m = &a->msgs[i];
+	struct imap *s = a->s;
+	char line[IMAP_CMD_MAX + IMAP_FLAGS_MAX + 64], date[IMAP_DATE_LEN + 1];
+	char dq[IMAP_DATE_LEN + 4] = "";
+	struct pending *pe;
+	bool nonsync;
+	size_t k;
+	enum pv_code rc;
+	int len;
+
+	(void)snprintf(a->what, sizeof(a->what), "APPEND (message %zu)", i);
+	if (m->flags != NULL && (strlen(m->flags) >= IMAP_FLAGS_MAX ||
+	                            strpbrk(m->flags, "()\r\n\"{") != NULL))
+		return pv_errf(err, PV_ECONFIG, "bad APPEND flags \"%s\"",
+		    m->flags);
+	if (s->caps.has_appendlimit && m->size > s->caps.appendlimit) {
+		struct imap_append_res res;
+		char text[96];
+
+		/* Results go out in order: let older ones finish first. */
+		rc = drain(a, 0, err);
+		if (rc != PV_OK)
+			return rc;
+		(void)snprintf(text, sizeof(text),
+		    "larger than the server's APPENDLIMIT (%" PRIu64 " bytes)",
+		    s->caps.appendlimit);
+		memset(&res, 0, sizeof(res));
+		res.code = PV_EMSG;
+		res.scope = IMAP_SCOPE_MSG;
+		res.text = text;
+		return a->cb->result(a->arg, i, &res, err);
+	}
+	if (m->has_date) {
+		rc = imap_format_date(m->date, m->tz_min, date, err);
+		if (rc != PV_OK)
+			return rc;
+		(void)snprintf(dq, sizeof(dq), " \"%s\"", date);
+	}
+	nonsync = s->caps.literal_plus ||
+	          (s->caps.literal_minus && m->size <= IMAP_LITMINUS_MAX);
+	/* Keep the window bounded by count and bytes (one message alone may
+	 * exceed the bytes); a synchronizing literal needs a quiet line. */
+	rc = drain(a, nonsync ? s->window - 1 : 0, err);
+	while (rc == PV_OK && a->count > 0 &&
+	       a->inflight + m->size > s->window_bytes) {
+		rc = drain(a, a->count - 1, err);
+	}
+	if (rc != PV_OK)
+		return rc;
+	s->tagn++;
+	len = snprintf(line, sizeof(line),
+	    "pv%" PRIu32 " APPEND %s (%s)%s {%" PRIu64 "%s}\r\n", s->tagn, q,
+	    m->flags != NULL ? m->flags : "", dq, m->size, nonsync ? "+" : "");
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return pv_errf(err, PV_EINTERNAL, "APPEND: command too long");
+	k = (a->head + a->count) % s->window;
+	pe = &a->q[k];
+	memset(pe, 0, sizeof(*pe));
+	pe->i = i;
+	pe->tagn = s->tagn;
+	pe->size = m->size;
+	a->count++;
+	a->inflight += m->size;
+	rc = send_line(s, line, (size_t)len, err);
+	if (rc != PV_OK) {
+		s->broken = true;
+		return context(s, a->what, err);
+	}
+	if (!nonsync) {
+		/* Wait for "+" (or a refusal of the command itself). */
+		for (;;) {
+			struct imap_resp r;
+
+			rc = read_one(a, &r, err);
+			if (rc != PV_OK)
+				return rc;
+			if (r.kind == IMAP_CONT)
+				break;
+			if (r.kind == IMAP_TAGGED)
+				return PV_OK; /* refused before the literal */
+		}
+	}
+	rc = send_body(a, i, err);
+	if (rc != PV_OK)
+		return rc == PV_EINTERNAL ? rc : context(s, a->what, err);
+	if (!nonsync)
+		return drain(a, 0, err);
+	return PV_OK;
+}
+
+enum pv_code
+imap_append(struct imap *s, const char *folder,
+    const struct imap_append_msg *msgs, size_t n,
+    const struct imap_append_cb *cb, void *arg, struct pv_err *err)
+{
+	struct append a;
+	char q[IMAP_CMD_MAX / 2];
+	size_t i;
+	enum pv_code rc;
+
+	if (s->broken)
+		return unusable(s, err);
+	rc = folder_arg(folder, q, sizeof(q), err);
+	if (rc != PV_OK)
+		return rc;
+	memset(&a, 0, sizeof(a));
+	a.s = s;
+	a.msgs = msgs;
+	a.cb = cb;
+	a.arg = arg;
+	a.q = xcalloc(s->window, sizeof(*a.q));
+	(void)snprintf(a.what, sizeof(a.what), "APPEND");
+	for (i = 0; i < n; i++) {
+		rc = append_one(&a, q, i, err);
+		if (rc != PV_OK)
+			goto fail;
+	}
+	rc = drain(&a, 0, err);
+	if (rc != PV_OK)
+		goto fail;
+	free(a.q);
+	return PV_OK;
+fail:
+	/* Answers may still be in flight: the stream is out of step. */
+	s->broken = true;
+	free(a.q);
+	return rc;
+}
+
+/* ---- FETCH, LOGOUT ------------------------------------------------------- */
+
+struct fetch_ctx {
+	enum pv_code (*cb)(void *arg, uint32_t uid, const char *hdr, size_t n,
+	    struct pv_err *err);
+	void *arg;
+};
+
+static enum pv_code
+on_fetch(struct imap *s, const struct imap_resp *r, void *arg,
+    struct pv_err *err)
+{
+	struct fetch_ctx *fc = arg;
+	struct imap_fetch f;
+	struct pv_err e2;
+
+	if (r->kind != IMAP_UNTAGGED || !r->has_num ||
+	    !imap_resp_is(r, "FETCH"))
+		return PV_OK;
+	if (imap_parse_fetch(r, &f, &e2) != PV_OK)
+		return pv_errf(err, PV_EPROTO, "%s: UID FETCH: %s",
+		    net_peer(s->net), e2.msg);
+	if (!f.has_uid || !f.has_hdr)
+		return PV_OK; /* e.g. an unsolicited flag update */
+	return fc->cb(fc->arg, f.uid, f.hdr, f.hdr_len, err);
+}
+
+enum pv_code
+imap_fetch_message_ids(struct imap *s,
+    enum pv_code (*cb)(void *arg, uint32_t uid, const char *hdr, size_t n,
+        struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct fetch_ctx fc = {cb, arg};
+	struct imap_resp done;
+	enum pv_code rc;
+
+	if (!s->selected)
+		return pv_errf(err, PV_EINTERNAL,
+		    "UID FETCH without a selected folder");
+	if (s->sel.exists == 0)
+		return PV_OK;
+	rc = run_cmd(s, "UID FETCH",
+	    "UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+	    on_fetch, &fc, &done, err);
+	if (rc != PV_OK)
+		return rc;
+	if (done.status != IMAP_OK)
+		return refused(s, "UID FETCH", &done, PV_EPROTO, err);
+	return PV_OK;
+}
+
+enum pv_code
+imap_logout(struct imap *s, struct pv_err *err)
+{
+	struct imap_resp done;
+	enum pv_code rc;
+
+	rc = run_cmd(s, "LOGOUT", "LOGOUT", NULL, NULL, &done, err);
+	if (rc == PV_OK && done.status != IMAP_OK)
+		rc = refused(s, "LOGOUT", &done, PV_EPROTO, err);
+	imap_close(s);
+	return rc;
+}
+
+void
+imap_close(struct imap *s)
+{
+	if (s == NULL)
+		return;
+	net_close(s->net);
+	free(s->rbuf);
+	free(s->resp);
+	free(s->wbuf);
+	free(s);
 }

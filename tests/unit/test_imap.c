@@ -367,20 +367,22 @@ test_imap_mutf7_rfc3501_examples_round_trip(void **state)
 static void
 test_imap_mutf7_encode_rejects_invalid_utf8(void **state)
 {
+	char out[64];
+	size_t n;
+	struct pv_err err;
 	static const char *bad[] = {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
 	    "\xf4\x90\x80\x80", "\xc3", "ab\xff", "\x80"};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char out[64];
-		size_t n;
-		struct pv_err err;
-
 		assert_int_equal(imap_mutf7_encode(bad[i], strlen(bad[i]), out,
 		                     sizeof(out), &n, &err),
 		    PV_ECONFIG);
 	}
+	assert_int_equal(imap_mutf7_encode("a\0b", 3, out, sizeof(out), &n,
+	                     &err),
+	    PV_ECONFIG);
 }
 
 static void
