@@ -1700,6 +1700,23 @@ drain(struct append *a, size_t upto, struct pv_err *err)
 	return PV_OK;
 }
 
+/* Flags go into the command as they are: atoms and '\' only. */
+static bool
+flags_ok(const char *f)
+{
+	size_t i, n = strlen(f);
+
+	if (n >= IMAP_FLAGS_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)f[i];
+
+		if (c < 0x20 || c >= 0x7f || strchr("()\"{%*]", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
 static enum pv_code
 append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 {
@@ -1714,10 +1731,8 @@ append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 	int len;
 
 	(void)snprintf(a->what, sizeof(a->what), "APPEND (message %zu)", i);
-	if (m->flags != NULL && (strlen(m->flags) >= IMAP_FLAGS_MAX ||
-	                            strpbrk(m->flags, "()\r\n\"{") != NULL))
-		return pv_errf(err, PV_ECONFIG, "bad APPEND flags \"%s\"",
-		    m->flags);
+	if (m->flags != NULL && !flags_ok(m->flags))
+		return pv_errf(err, PV_ECONFIG, "bad APPEND flags");
 	if (s->caps.has_appendlimit && m->size > s->caps.appendlimit) {
 		struct imap_append_res res;
 		char text[96];
