@@ -135,9 +135,17 @@ struct imap_append_cb {
 	    const struct imap_append_res *res, struct pv_err *err);
 };
 
-/* APPEND msgs[0..n) to the folder (UTF-8 name).  With LITERAL+ (or
- * LITERAL- for messages up to 4096 bytes) up to the window's count and
- * bytes are in flight; otherwise each literal waits for the server's
+/* APPEND msgs[0..n) to the folder (UTF-8 name).  Each message gets one
+ * result() call, in order, with a code and a scope (see enum imap_scope):
+ * PV_OK with the APPENDUID when the server has UIDPLUS; PV_EMSG/MSG for
+ * [TOOBIG], [LIMIT], [PARSE], [CANNOT] or a NO without a code;
+ * PV_EPROTO/FOLDER for [TRYCREATE], [NONEXISTENT], [READ-ONLY];
+ * PV_EIO/ACCOUNT for [OVERQUOTA]; PV_ENET/ACCOUNT for [UNAVAILABLE],
+ * [SERVERBUG], [INUSE]; PV_EPROTO/ACCOUNT for BAD.  The session goes on
+ * after a refused message whatever its scope: a result() returning
+ * non-PV_OK is how the caller stops early (the session is then unusable).  With
+ * LITERAL+ (or LITERAL- for messages up to 4096 bytes) up to the window's count
+ * and bytes are in flight; otherwise each literal waits for the server's
  * "+".  A message above APPENDLIMIT is not sent: its result is PV_EMSG
  * at once.  Returns PV_OK when every message got a result (each may have
  * failed on its own).  Otherwise the session is unusable (drop it):
