@@ -1292,6 +1292,9 @@ imap_open(const struct net_conf *conf, unsigned window, size_t window_bytes,
 	struct imap_resp done;
 	enum pv_code rc;
 
+	if (conf->proto != NET_IMAP)
+		return pv_errf(err, PV_EINTERNAL,
+		    "imap_open: not an IMAP conf");
 	rc = net_open(conf, &net, err);
 	if (rc != PV_OK)
 		return rc;
