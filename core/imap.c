@@ -1104,17 +1104,7 @@ struct imap {
 static enum pv_code
 context(struct imap *s, const char *what, struct pv_err *err)
 {
-	const char *peer = net_peer(s->net);
-	size_t pl = strlen(peer);
-	char rest[PV_ERR_MAX];
-
-	if (strncmp(err->msg, peer, pl) == 0 && err->msg[pl] == ':' &&
-	    err->msg[pl + 1] == ' ')
-		memcpy(rest, err->msg + pl + 2, sizeof(rest) - pl - 2);
-	else
-		memcpy(rest, err->msg, sizeof(rest));
-	rest[sizeof(rest) - 1] = '\0';
-	return pv_errf(err, err->code, "%s: %s: %s", peer, what, rest);
+	return net_errcontext(s->net, what, err);
 }
 
 static enum pv_code

@@ -74,6 +74,12 @@ bool net_eof(const struct net *c);
 /* "host:port" for messages; valid until net_close(). */
 const char *net_peer(const struct net *c);
 
+/* Rewrite err as "host:port: what: reason" (a reason that already starts
+ * with "host:port: " loses that prefix, so the peer is named once); keeps
+ * err->code and returns it.  For protocol modules naming the command. */
+enum pv_code net_errcontext(const struct net *c, const char *what,
+    struct pv_err *err);
+
 /* Drop the connection without any goodbye (no QUIT/LOGOUT: on POP3 this
  * means the server deletes nothing).  Accepts NULL. */
 void net_close(struct net *c);
