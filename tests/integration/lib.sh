@@ -377,3 +377,80 @@ assert_state_sane() {
 		fail "state db: done messages without a stored blob"
 	}
 }
+
+# ---- the hostile POP3 server (tests/fake/pop3_hostile.py) -------------------
+
+# hostile_start FAULT_ARGS...: serve $HP_DIR (default $TEST_TMP/mailbox, the
+# .eml files, message 1 first) with password $HP_PASS, plain TCP, no STLS.
+# Reuses $HP_PORT when set (so the account name stays the same across
+# restarts), else picks a free one.  Sets HP_PID, HP_PORT, HP_LOG (every
+# command received, "CONN COMMAND") and HP_URL.  Stop with hostile_stop.
+HP_DIR=$TEST_TMP/mailbox
+HP_PASS=pw-hostile-$RANDOM$RANDOM
+HP_PID=
+HP_PORT=
+HP_N=0
+hostile_start() {
+	local pf i
+	HP_N=$((HP_N + 1))
+	HP_LOG=$TEST_TMP/hostile$HP_N.log
+	pf=$TEST_TMP/hostile$HP_N.port
+	mkdir -p "$HP_DIR"
+	"$PYTHON" "$IT_DIR/../fake/pop3_hostile.py" --maildir "$HP_DIR" \
+		--password "$HP_PASS" --port-file "$pf" --log "$HP_LOG" \
+		--lifetime 120 --port "${HP_PORT:-0}" "$@" \
+		>"$TEST_TMP/hostile$HP_N.out" 2>&1 &
+	HP_PID=$!
+	trap hostile_stop EXIT
+	i=0
+	while [ ! -s "$pf" ] && [ "$i" -lt 100 ]; do
+		kill -0 "$HP_PID" 2>/dev/null || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -s "$pf" ] || {
+		show "$TEST_TMP/hostile$HP_N.out"
+		fail "the hostile POP3 server did not start"
+	}
+	HP_PORT=$(cat "$pf")
+	HP_URL="pop3://hostile@$HOST:$HP_PORT"
+	log "hostile server $HP_N (pid $HP_PID) on port $HP_PORT: $*"
+}
+
+hostile_stop() {
+	[ -n "$HP_PID" ] || return 0
+	kill "$HP_PID" 2>/dev/null
+	wait "$HP_PID" 2>/dev/null
+	HP_PID=
+}
+
+# hostile_backup ARGS...: backup from the hostile server, plaintext allowed.
+hostile_backup() {
+	POPVAULT_PASSWORD=$HP_PASS backup --allow-plaintext --from "$HP_URL" "$@"
+}
+
+# hostile_count / hostile_hashes: the messages still in the served mailbox.
+hostile_count() {
+	find "$HP_DIR" -maxdepth 1 -type f -name '*.eml' | wc -l
+}
+
+hostile_hashes() {
+	local f
+	f=$(find "$HP_DIR" -maxdepth 1 -type f -name '*.eml' | sort)
+	[ -n "$f" ] || return 0
+	# shellcheck disable=SC2086
+	hashes_of $f
+}
+
+# hostile_nothing_lost EXPECTED WHEN: every hash in EXPECTED is still a file
+# of the served mailbox or a member of the archive (archive_check runs).
+hostile_nothing_lost() {
+	archive_check "$ARCH"
+	{
+		hostile_hashes
+		cat "$TEST_TMP/archive.hashes"
+	} | sort -u >"$TEST_TMP/held"
+	assert_subset "$1" "$TEST_TMP/held" "after $2"
+	[ ! -f "$STATE" ] || assert_state_sane "$STATE"
+	log "after $2: $(hostile_count) on the server, $(wc -l <"$TEST_TMP/archive.hashes") archived"
+}
