@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""pop3_hostile.py - a scripted POP3 server that misbehaves on purpose.
+
+Plain TCP on 127.0.0.1, standard library only.  Serves the *.eml files of
+--maildir (sorted by name: message 1 is the first) as one mailbox, to any
+user with the password given by --password.  No STLS is offered.
+
+    pop3_hostile.py --maildir DIR --password PW --port-file F --log F
+                    [--lifetime SECONDS] [--port P] [FAULT]
+
+Every command line received is appended to --log (PASS and AUTH arguments
+masked), one per line, prefixed with the connection number:  "1 RETR 3".
+Events the server itself causes are logged as "1 !EVENT ...".
+
+Deletions take effect only when the server answered a QUIT: then the files of
+the messages marked with DELE are removed from --maildir.
+
+Faults (one per run; message numbers K count from 1):
+  --cut-after-bytes-in-retr K N  after N bytes of message K, close (FIN)
+  --rst                          with --cut-after..: close with a reset
+  --err-on-retr K [TEXT]         RETR K answers -ERR [SYS/TEMP] TEXT
+  --err-spliced K                half of message K, then "-ERR" and close
+  --stall-in-retr K              half of message K, then silence (open)
+  --in-use                       PASS/AUTH answered -ERR [IN-USE]
+  --dup-uidl                     messages 1 and 2 share one UIDL
+  --list-size-lie K              LIST reports a wrong size for message K
+  --drop-before-quit             close on QUIT without answering it
+  --no-uidl                      UIDL answered -ERR
+"""
+
+import argparse
+import base64
+import hashlib
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description="hostile POP3 server")
+    p.add_argument("--maildir", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--lifetime", type=float, default=120)
+    p.add_argument("--port", type=int, default=0,
+                   help="listen on this port (default: a free one)")
+    p.add_argument("--cut-after-bytes-in-retr", nargs=2, type=int,
+                   metavar=("K", "N"))
+    p.add_argument("--rst", action="store_true")
+    p.add_argument("--err-on-retr", nargs="+", metavar="K [TEXT]")
+    p.add_argument("--err-spliced", type=int, metavar="K")
+    p.add_argument("--stall-in-retr", type=int, metavar="K")
+    p.add_argument("--in-use", action="store_true")
+    p.add_argument("--dup-uidl", action="store_true")
+    p.add_argument("--list-size-lie", type=int, metavar="K")
+    p.add_argument("--drop-before-quit", action="store_true")
+    p.add_argument("--no-uidl", action="store_true")
+    return p.parse_args()
+
+
+ARGS = None
+LOG_LOCK = threading.Lock()
+MAILBOX_LOCK = threading.Lock()
+
+
+def log(conn, text):
+    with LOG_LOCK:
+        with open(ARGS.log, "a", encoding="utf-8", errors="replace") as f:
+            f.write("%d %s\n" % (conn, text))
+
+
+def load_mailbox():
+    names = sorted(n for n in os.listdir(ARGS.maildir) if n.endswith(".eml"))
+    msgs = []
+    for n in names:
+        path = os.path.join(ARGS.maildir, n)
+        with open(path, "rb") as f:
+            data = f.read()
+        uidl = hashlib.sha256(n.encode()).hexdigest()[:16]
+        msgs.append({"path": path, "data": data, "uidl": uidl})
+    if ARGS.dup_uidl and len(msgs) >= 2:
+        msgs[1]["uidl"] = msgs[0]["uidl"]
+    return msgs
+
+
+def stuffed(data):
+    """The RETR payload: dot-stuffed, then ".\r\n".  A file without a final
+    CRLF gets one (as Dovecot does): keep the fixtures CRLF-terminated."""
+    lines = data.split(b"\r\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = []
+    for ln in lines:
+        if ln.startswith(b"."):
+            ln = b"." + ln
+        out.append(ln + b"\r\n")
+    return b"".join(out) + b".\r\n"
+
+
+class Closed(Exception):
+    pass
+
+
+class Session:
+    def __init__(self, sock, num):
+        self.sock = sock
+        self.num = num
+        self.buf = b""
+        self.msgs = None
+        self.deleted = set()
+        self.user = None
+        self.authed = False
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self, text):
+        self.send(text.encode() + b"\r\n")
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Closed()
+            self.buf += chunk
+        ln, self.buf = self.buf.split(b"\n", 1)
+        return ln.rstrip(b"\r").decode("utf-8", "replace")
+
+    def close(self, how):
+        log(self.num, "!CLOSE " + how)
+        if how == "rst":
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+        else:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.sock.close()
+        raise Closed()
+
+    def msg(self, arg):
+        try:
+            k = int(arg)
+        except (TypeError, ValueError):
+            return None
+        if 1 <= k <= len(self.msgs) and k not in self.deleted:
+            return k
+        return None
+
+    def size_of(self, k):
+        n = len(self.msgs[k - 1]["data"])
+        if ARGS.list_size_lie == k:
+            n = n * 2 + 17
+        return n
+
+    def login_ok(self):
+        if ARGS.in_use:
+            self.line("-ERR [IN-USE] mailbox locked")
+            log(self.num, "!IN-USE")
+            return
+        with MAILBOX_LOCK:
+            self.msgs = load_mailbox()
+        self.authed = True
+        self.line("+OK maildrop has %d messages" % len(self.msgs))
+
+    def check_plain(self, b64):
+        try:
+            parts = base64.b64decode(b64).split(b"\0")
+        except Exception:
+            return False
+        return len(parts) == 3 and parts[2] == ARGS.password.encode()
+
+    def retr(self, k):
+        payload = stuffed(self.msgs[k - 1]["data"])
+        self.line("+OK %d octets" % len(self.msgs[k - 1]["data"]))
+        cut = ARGS.cut_after_bytes_in_retr
+        if cut and cut[0] == k:
+            self.send(payload[:cut[1]])
+            self.close("rst" if ARGS.rst else "fin")
+        if ARGS.err_spliced == k:
+            half = payload[:len(payload) // 2]
+            if not half.endswith(b"\r\n"):
+                half += b"\r\n"
+            self.send(half + b"-ERR spliced failure\r\n")
+            self.close("fin")
+        if ARGS.stall_in_retr == k:
+            self.send(payload[:len(payload) // 2])
+            log(self.num, "!STALL")
+            while True:
+                if not self.sock.recv(65536):
+                    raise Closed()
+        self.send(payload)
+
+    def run(self):
+        self.line("+OK hostile POP3 ready")
+        while True:
+            ln = self.readline()
+            words = ln.split(" ")
+            cmd = words[0].upper()
+            arg = words[1:] if len(words) > 1 else []
+            if cmd in ("PASS",):
+                log(self.num, "PASS ***")
+            elif cmd == "AUTH" and len(arg) > 1:
+                log(self.num, "AUTH %s ***" % arg[0])
+            else:
+                log(self.num, ln)
+            if cmd == "CAPA":
+                self.line("+OK capabilities follow")
+                caps = ["USER", "PIPELINING", "SASL PLAIN", "RESP-CODES",
+                        "AUTH-RESP-CODE"]
+                if not ARGS.no_uidl:
+                    caps.append("UIDL")
+                for c in caps:
+                    self.line(c)
+                self.line(".")
+            elif cmd == "QUIT":
+                if ARGS.drop_before_quit and self.authed:
+                    self.close("fin")
+                if self.authed and self.deleted:
+                    with MAILBOX_LOCK:
+                        for k in sorted(self.deleted):
+                            try:
+                                os.unlink(self.msgs[k - 1]["path"])
+                            except FileNotFoundError:
+                                pass
+                    log(self.num, "!DELETED " +
+                        " ".join(str(k) for k in sorted(self.deleted)))
+                self.line("+OK bye")
+                self.close("fin")
+            elif cmd == "NOOP":
+                self.line("+OK")
+            elif not self.authed:
+                if cmd == "USER" and arg:
+                    self.user = arg[0]
+                    self.line("+OK")
+                elif cmd == "PASS":
+                    if self.user is not None and \
+                            " ".join(arg) == ARGS.password:
+                        self.login_ok()
+                    else:
+                        self.line("-ERR [AUTH] invalid login")
+                elif cmd == "AUTH" and arg and arg[0].upper() == "PLAIN":
+                    if len(arg) > 1:
+                        resp = arg[1]
+                    else:
+                        self.line("+ ")
+                        resp = self.readline()
+                        log(self.num, "***")
+                    if self.check_plain(resp.strip()):
+                        self.login_ok()
+                    else:
+                        self.line("-ERR [AUTH] invalid login")
+                elif cmd == "AUTH" and not arg:
+                    self.line("+OK")
+                    self.line("PLAIN")
+                    self.line(".")
+                else:
+                    self.line("-ERR not authenticated")
+            elif cmd == "STAT":
+                live = [k for k in range(1, len(self.msgs) + 1)
+                        if k not in self.deleted]
+                self.line("+OK %d %d" % (len(live), sum(
+                    len(self.msgs[k - 1]["data"]) for k in live)))
+            elif cmd in ("LIST", "UIDL"):
+                if cmd == "UIDL" and ARGS.no_uidl:
+                    self.line("-ERR UIDL not supported")
+                    continue
+                def item(k):
+                    return str(self.size_of(k)) if cmd == "LIST" \
+                        else self.msgs[k - 1]["uidl"]
+                if arg:
+                    k = self.msg(arg[0])
+                    if k is None:
+                        self.line("-ERR no such message")
+                    else:
+                        self.line("+OK %d %s" % (k, item(k)))
+                    continue
+                out = [b"+OK\r\n"]
+                for k in range(1, len(self.msgs) + 1):
+                    if k not in self.deleted:
+                        out.append(("%d %s\r\n" % (k, item(k))).encode())
+                out.append(b".\r\n")
+                self.send(b"".join(out))
+            elif cmd == "RETR":
+                k = self.msg(arg[0] if arg else None)
+                if k is None:
+                    self.line("-ERR no such message")
+                elif ARGS.err_on_retr and int(ARGS.err_on_retr[0]) == k:
+                    text = " ".join(ARGS.err_on_retr[1:]) or \
+                        "temporary failure"
+                    self.line("-ERR [SYS/TEMP] " + text)
+                else:
+                    self.retr(k)
+            elif cmd == "DELE":
+                k = self.msg(arg[0] if arg else None)
+                if k is None:
+                    self.line("-ERR no such message")
+                else:
+                    self.deleted.add(k)
+                    self.line("+OK marked")
+            elif cmd == "RSET":
+                self.deleted.clear()
+                self.line("+OK")
+            else:
+                self.line("-ERR unknown command")
+
+
+def serve(sock, num):
+    s = Session(sock, num)
+    try:
+        s.run()
+    except (Closed, OSError):
+        pass
+    finally:
+        log(num, "!END")
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def main():
+    global ARGS
+    ARGS = parse_args()
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", ARGS.port))
+    srv.listen(8)
+    open(ARGS.log, "a").close()
+    tmp = ARGS.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(tmp, ARGS.port_file)
+    deadline = time.monotonic() + ARGS.lifetime
+    num = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        srv.settimeout(min(left, 1.0))
+        try:
+            c, _ = srv.accept()
+        except socket.timeout:
+            continue
+        num += 1
+        threading.Thread(target=serve, args=(c, num), daemon=True).start()
+    srv.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
