@@ -600,6 +600,20 @@ plan(struct run *r, struct pv_err *err)
 	return PV_OK;
 }
 
+/* The account's retention rule for item i, once it is durable: keep,
+ * delete, or delete once first seen delete_after ago.  Never a message
+ * whose UIDL the server gives to another one too. */
+static bool
+delete_due(const struct run *r, size_t i, int64_t first_seen)
+{
+	const struct config_account *a = r->a;
+
+	if (a->keep == CONFIG_KEEP || !pop3_uidl_is_unique(r->p, &r->items[i]))
+		return false;
+	return a->keep == CONFIG_DELETE ||
+	       first_seen + a->delete_after <= r->e->o.now;
+}
+
 /* The delete gate: DELE only what the state records as DONE (durable in
  * a closed, fsynced, renamed volume), by the account's rule; then QUIT,
  * the moment the server deletes; then record it. */
@@ -619,10 +633,7 @@ delete_and_quit(struct run *r, struct pv_err *err)
 		lens = xcalloc(r->nitems, sizeof(*lens));
 		for (i = 0; i < r->nitems; i++) {
 			if (!r->durable[i] ||
-			    !pop3_uidl_is_unique(r->p, &r->items[i]))
-				continue;
-			if (a->keep == CONFIG_DELETE_AFTER &&
-			    r->first_seen[i] + a->delete_after > e->o.now)
+			    !delete_due(r, i, r->first_seen[i]))
 				continue;
 			nums[n] = r->items[i].num;
 			uidls[n] = xmalloc(r->items[i].uidl_len + 1);
@@ -673,29 +684,20 @@ out:
 	return rc;
 }
 
+/* What the delete gate would let through, without fetching: what is
+ * durable already, and what this run would fetch (first seen now). */
 static void
 dry_run_report(struct run *r)
 {
 	size_t i;
 	uint64_t del = 0;
 
-	for (i = 0; i < r->nitems; i++) {
-		bool will_be_durable = r->durable[i];
-		size_t k;
-
-		if (!will_be_durable)
-			for (k = 0; k < r->nfetch; k++)
-				if (r->fetch[k] == i)
-					will_be_durable = true;
-		if (!will_be_durable || r->a->keep == CONFIG_KEEP)
-			continue;
-		if (r->a->keep == CONFIG_DELETE_AFTER &&
-		    (r->durable[i] ? r->first_seen[i] : r->e->o.now) +
-		            r->a->delete_after >
-		        r->e->o.now)
-			continue;
-		del++;
-	}
+	for (i = 0; i < r->nitems; i++)
+		if (r->durable[i] && delete_due(r, i, r->first_seen[i]))
+			del++;
+	for (i = 0; i < r->nfetch; i++)
+		if (delete_due(r, r->fetch[i], r->e->o.now))
+			del++;
 	r->s->would_fetch = r->nfetch;
 	r->s->would_fetch_bytes = r->fetch_bytes;
 	r->s->would_delete = del;
