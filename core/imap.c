@@ -17,34 +17,10 @@
 #include "imap_p.h"
 #include "log.h"
 #include "net.h"
+#include "text.h"
 #include "xmem.h"
 
 /* ---- pure parts (imap_p.h) --------------------------------------------- */
-
-size_t
-imap_sanitize(const char *in, size_t n, char *out, size_t cap)
-{
-	size_t i, keep = n, len = 0;
-	bool cut = false;
-
-	if (cap == 0)
-		return 0;
-	if (keep > cap - 1) {
-		cut = cap > 4;
-		keep = cut ? cap - 4 : cap - 1;
-	}
-	for (i = 0; i < keep; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		out[len++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (cut) {
-		memcpy(out + len, "...", 3);
-		len += 3;
-	}
-	out[len] = '\0';
-	return len;
-}
 
 void
 imap_rd_init(struct imap_rd *r, char *buf, size_t cap)
@@ -312,7 +288,7 @@ bad_resp(const char *p, size_t n, const char *why, struct pv_err *err)
 {
 	char shown[IMAP_TEXT_MAX];
 
-	(void)imap_sanitize(p, n, shown, sizeof(shown));
+	(void)text_sanitize(p, n, shown, sizeof(shown));
 	return pv_errf(err, PV_EPROTO, "%s: \"%s\"", why, shown);
 }
 
@@ -1268,7 +1244,7 @@ refused(struct imap *s, const char *what, const struct imap_resp *r,
 {
 	char shown[IMAP_TEXT_MAX];
 
-	(void)imap_sanitize(r->text, r->text_len, shown, sizeof(shown));
+	(void)text_sanitize(r->text, r->text_len, shown, sizeof(shown));
 	return pv_errf(err, code, "%s: %s: %s %s", net_peer(s->net), what,
 	    r->status == IMAP_NO ? "NO" : "BAD", shown);
 }
@@ -1334,7 +1310,7 @@ folder_arg(const char *folder, char *out, size_t cap, struct pv_err *err)
 		char shown[IMAP_TEXT_MAX];
 
 		/* the name may be the invalid UTF-8: show it harmless */
-		(void)imap_sanitize(folder, strlen(folder), shown,
+		(void)text_sanitize(folder, strlen(folder), shown,
 		    sizeof(shown));
 		return pv_errprefix(err, "folder \"%s\"", shown);
 	}
@@ -1493,7 +1469,7 @@ select_cmd(struct imap *s, const char *verb, const char *folder,
 	if (done.status != IMAP_OK) {
 		char shown[IMAP_TEXT_MAX];
 
-		(void)imap_sanitize(done.text, done.text_len, shown,
+		(void)text_sanitize(done.text, done.text_len, shown,
 		    sizeof(shown));
 		return pv_errf(err, PV_EPROTO, "%s: %s \"%s\": %s",
 		    net_peer(s->net), verb, folder, shown);
@@ -1624,7 +1600,7 @@ fill_result(struct pending *pe, const struct imap_resp *r, bool uidplus)
 		pe->res.uidvalidity = r->uidvalidity;
 		pe->res.uid = r->uid;
 	}
-	(void)imap_sanitize(r->text, r->text_len, pe->text, sizeof(pe->text));
+	(void)text_sanitize(r->text, r->text_len, pe->text, sizeof(pe->text));
 	pe->res.text = pe->text;
 	pe->answered = true;
 }

@@ -193,8 +193,4 @@ enum pv_code imap_parse_fetch(const struct imap_resp *r, struct imap_fetch *f,
 enum pv_code imap_append_class(enum imap_status st, enum imap_rcode rc,
     enum imap_scope *scope);
 
-/* Copy in[0..n) to out (cap >= 1, NUL-terminated) for quoting server text:
- * control bytes become '?', the tail cut with "..." when too long. */
-size_t imap_sanitize(const char *in, size_t n, char *out, size_t cap);
-
 #endif /* PV_IMAP_P_H */

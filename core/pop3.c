@@ -17,6 +17,7 @@
 #include "net.h"
 #include "pop3.h"
 #include "pop3_p.h"
+#include "text.h"
 #include "xmem.h"
 
 #define POP3_RBUF       65536     /* read buffer; >= POP3_LINE_MAX */
@@ -28,31 +29,6 @@
 #define POP3_CAPA_LINES 1000
 
 /* ---- pure parsers (pop3_p.h) ------------------------------------------- */
-
-size_t
-pop3_sanitize(const char *in, size_t n, char *out, size_t cap)
-{
-	size_t i, keep = n, len = 0;
-	bool cut = false;
-
-	if (cap == 0)
-		return 0;
-	if (keep > cap - 1) {
-		cut = cap > 4;
-		keep = cut ? cap - 4 : cap - 1;
-	}
-	for (i = 0; i < keep; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		out[len++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (cut) {
-		memcpy(out + len, "...", 3);
-		len += 3;
-	}
-	out[len] = '\0';
-	return len;
-}
 
 static bool
 is_space(char ch)
@@ -127,7 +103,7 @@ pop3_parse_status(const char *line, size_t n, struct pop3_status *st,
 		ok = false;
 		skip = 4;
 	} else {
-		(void)pop3_sanitize(line, n, shown, sizeof(shown));
+		(void)text_sanitize(line, n, shown, sizeof(shown));
 		return pv_errf(err, PV_EPROTO, "unexpected reply \"%s\"",
 		    shown);
 	}
@@ -740,7 +716,7 @@ listing_status(struct pop3 *p, const char *what, struct pv_err *err)
 	rc = read_status(p, what, &st, err);
 	if (rc != PV_OK || st.ok)
 		return rc;
-	(void)pop3_sanitize(st.text, st.text_len, shown, sizeof(shown));
+	(void)text_sanitize(st.text, st.text_len, shown, sizeof(shown));
 	if (strcmp(what, "UIDL") == 0 && st.rcode == POP3_RC_NONE)
 		return pv_errf(err, PV_EPROTO,
 		    "%s: server does not support UIDL (-ERR %s)",
@@ -962,7 +938,7 @@ retr_one(struct pop3 *p, size_t num, size_t i, const struct pop3_retr_cb *cb,
 		return rc;
 	}
 	if (!st.ok) {
-		(void)pop3_sanitize(st.text, st.text_len, shown, sizeof(shown));
+		(void)text_sanitize(st.text, st.text_len, shown, sizeof(shown));
 		return cb->failed(arg, i, shown, err);
 	}
 	rc = cb->begin(arg, i, err);
@@ -1033,7 +1009,7 @@ pop3_dele(struct pop3 *p, const size_t *nums, size_t n, size_t *ndeleted,
 		if (st.ok) {
 			ok++;
 		} else {
-			(void)pop3_sanitize(st.text, st.text_len, shown,
+			(void)text_sanitize(st.text, st.text_len, shown,
 			    sizeof(shown));
 			log_warnx("%s: %s: -ERR %s", net_peer(p->net), what,
 			    shown);
@@ -1068,7 +1044,7 @@ pop3_quit(struct pop3 *p, struct pv_err *err)
 	if (rc == PV_OK)
 		rc = read_status(p, "QUIT", &st, err);
 	if (rc == PV_OK && !st.ok) {
-		(void)pop3_sanitize(st.text, st.text_len, shown, sizeof(shown));
+		(void)text_sanitize(st.text, st.text_len, shown, sizeof(shown));
 		rc = pv_errf(err, pop3_rcode_class(st.rcode, PV_EPROTO),
 		    "%s: QUIT: -ERR %s", net_peer(p->net), shown);
 	}

@@ -82,12 +82,6 @@ enum pv_code pop3_parse_list_line(const char *line, size_t n, size_t *num,
  * (RFC 1939 byte-stuffing) by adjusting *line and *n. */
 bool pop3_unstuff_line(const char **line, size_t *n);
 
-/* Copy in[0..n) to out (cap >= 1, NUL-terminated) for quoting server text
- * in a message or log: bytes below 0x20 and 0x7f become '?', and at most
- * cap - 1 bytes are kept (the tail replaced by "..." when cut).  Returns
- * the length written. */
-size_t pop3_sanitize(const char *in, size_t n, char *out, size_t cap);
-
 /*
  * The body of a multi-line response (RETR), decoded as it streams in,
  * without buffering lines: a 1 GB line costs no memory.  Line starts are

@@ -14,6 +14,7 @@
 
 #include "net_p.h"
 #include "pop3_p.h"
+#include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -136,7 +137,7 @@ fuzz_line(const char *line, size_t n, struct net_redact *r, bool in)
 		CHECK(num >= 1 && num <= POP3_NUM_MAX);
 	if (!pop3_unstuff_line(&l, &len))
 		CHECK(len <= n);
-	CHECK(pop3_sanitize(line, n, out, sizeof(out)) < sizeof(out));
+	CHECK(text_sanitize(line, n, out, sizeof(out)) < sizeof(out));
 	CHECK(strlen(out) < sizeof(out));
 	CHECK(net_redact(r, in, line, n, shown, sizeof(shown)) < sizeof(shown));
 	(void)net_is_refusal(r->proto, line, n);

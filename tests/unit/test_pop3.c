@@ -18,6 +18,7 @@
 
 #include "net_p.h"
 #include "pop3_p.h"
+#include "text.h"
 
 /* ---- the streaming body decoder ---------------------------------------- */
 
@@ -506,19 +507,19 @@ test_pop3_unstuff_line_terminator_and_dots(void **state)
 }
 
 static void
-test_pop3_sanitize_replaces_controls_and_bounds_length(void **state)
+test_text_sanitize_replaces_controls_and_bounds_length(void **state)
 {
 	char out[16];
 	size_t n;
 
 	(void)state;
-	n = pop3_sanitize("a\x1b[31mb\r\n\x7f", 10, out, sizeof(out));
+	n = text_sanitize("a\x1b[31mb\r\n\x7f", 10, out, sizeof(out));
 	assert_string_equal(out, "a?[31mb???");
 	assert_int_equal(n, 10);
-	n = pop3_sanitize("0123456789abcdefghij", 20, out, sizeof(out));
+	n = text_sanitize("0123456789abcdefghij", 20, out, sizeof(out));
 	assert_string_equal(out, "0123456789ab...");
 	assert_int_equal(n, 15);
-	n = pop3_sanitize("x", 1, out, 1);
+	n = text_sanitize("x", 1, out, 1);
 	assert_int_equal(n, 0);
 	assert_string_equal(out, "");
 }
@@ -706,7 +707,7 @@ main(void)
 	    cmocka_unit_test(test_pop3_list_line_rejects_overflow_and_garbage),
 	    cmocka_unit_test(test_pop3_unstuff_line_terminator_and_dots),
 	    cmocka_unit_test(
-	        test_pop3_sanitize_replaces_controls_and_bounds_length),
+	        test_text_sanitize_replaces_controls_and_bounds_length),
 	    cmocka_unit_test(test_redact_pop3_pass_and_apop_hide_the_secret),
 	    cmocka_unit_test(
 	        test_redact_pop3_sasl_initial_response_and_continuations),
