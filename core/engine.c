@@ -70,6 +70,7 @@ struct run {
 	size_t nvol_items;
 	bool vol_broken;
 	unsigned vol_seq;
+	char uidl_buf[LOG_UIDL_MAX * 4 + 8]; /* see uidl_shown() */
 };
 
 static void
@@ -103,31 +104,33 @@ engine_safe_name(const char *account)
 	return s;
 }
 
-/* A UIDL as it may appear in a log line: printable ASCII, bounded. */
-static void
-printable(const char *s, size_t n, char *out, size_t cap)
+/* A message's UIDL as it may appear in a log line: printable ASCII,
+ * bounded; valid until the next call (one buffer per run). */
+static const char *
+uidl_shown(struct run *r, const struct pop3_item *it)
 {
-	size_t i, o = 0;
+	static const char hex[] = "0123456789abcdef";
+	char *out = r->uidl_buf;
+	size_t i, o = 0, cap = sizeof(r->uidl_buf);
 
-	for (i = 0; i < n && o + 5 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (i = 0; i < it->uidl_len && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)it->uidl[i];
 
 		if (c >= 0x21 && c < 0x7f && c != '\\') {
 			out[o++] = (char)c;
 		} else {
-			static const char hex[] = "0123456789abcdef";
-
 			out[o++] = '\\';
 			out[o++] = 'x';
 			out[o++] = hex[c >> 4];
 			out[o++] = hex[c & 15];
 		}
 	}
-	if (i < n && o + 4 <= cap) {
+	if (i < it->uidl_len && o + 4 <= cap) {
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}
 	out[o] = '\0';
+	return out;
 }
 
 struct engine *
@@ -429,13 +432,10 @@ cb_end(void *arg, size_t k, struct pv_err *err)
 	digest_final_hex(e->canon, canon);
 	date_src = msg_best_date(&mi, e->o.now, &date, &date_off);
 	if (size != it->size) {
-		char u[LOG_UIDL_MAX * 4 + 8];
-
-		printable(it->uidl, it->uidl_len, u, sizeof(u));
 		log_verbose(
 		    "account %s: message %zu (UIDL %s): LIST said %llu bytes, RETR gave %llu",
-		    r->a->name, it->num, u, (unsigned long long)it->size,
-		    (unsigned long long)size);
+		    r->a->name, it->num, uidl_shown(r, it),
+		    (unsigned long long)it->size, (unsigned long long)size);
 	}
 	rc = volume_open(r, err);
 	if (rc != PV_OK)
@@ -520,13 +520,10 @@ cb_failed(void *arg, size_t k, const char *text, struct pv_err *err)
 {
 	struct run *r = arg;
 	const struct pop3_item *it = &r->items[r->fetch[k]];
-	char u[LOG_UIDL_MAX * 4 + 8];
-
 	(void)err;
-	printable(it->uidl, it->uidl_len, u, sizeof(u));
 	log_warnx(
 	    "account %s: message %zu (UIDL %s) not copied: the server said: %s",
-	    r->a->name, it->num, u, text);
+	    r->a->name, it->num, uidl_shown(r, it), text);
 	r->s->failed++;
 	return PV_OK;
 }
@@ -569,24 +566,18 @@ plan(struct run *r, struct pv_err *err)
 			}
 		}
 		if (!pop3_uidl_is_unique(r->p, it)) {
-			char u[LOG_UIDL_MAX * 4 + 8];
-
 			/* We could copy it, but never tell it apart from its
 			 * twin later: keep it on the server and say so. */
-			printable(it->uidl, it->uidl_len, u, sizeof(u));
 			log_warnx(
 			    "account %s: message %zu: the server gives UIDL %s to more than one message: not copied, left on the server",
-			    r->a->name, it->num, u);
+			    r->a->name, it->num, uidl_shown(r, it));
 			r->s->failed++;
 			continue;
 		}
 		if (cfg->max_size > 0 && it->size > cfg->max_size) {
-			char u[LOG_UIDL_MAX * 4 + 8];
-
-			printable(it->uidl, it->uidl_len, u, sizeof(u));
 			log_warnx(
 			    "account %s: message %zu (UIDL %s) is %llu bytes, over max_size %llu: not copied, left on the server",
-			    r->a->name, it->num, u,
+			    r->a->name, it->num, uidl_shown(r, it),
 			    (unsigned long long)it->size,
 			    (unsigned long long)cfg->max_size);
 			r->s->failed++;
