@@ -329,6 +329,18 @@ bind_uidl(sqlite3_stmt *s, int i, const char *p, size_t n)
 	return sqlite3_bind_blob(s, i, p, (int)n, SQLITE_STATIC);
 }
 
+/* A bind failed: map the error first (resetting the statement would
+ * clear it), then make the statement ready again. */
+static enum pv_code
+bind_failed(struct store *st, sqlite3_stmt *s, const char *what,
+    struct pv_err *err)
+{
+	enum pv_code rc = dberr(st, what, err);
+
+	release(s);
+	return rc;
+}
+
 /* Step a statement that returns no row; reset it either way.  *changes
  * (if non-NULL) receives the number of rows it changed. */
 static enum pv_code
@@ -356,11 +368,8 @@ run_id(struct store *st, enum stmt_id id, int64_t v, const char *what,
 	rc = prep(st, id, &s, err);
 	if (rc != PV_OK)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, v) != SQLITE_OK) {
-		rc = dberr(st, what, err);
-		release(s);
-		return rc;
-	}
+	if (sqlite3_bind_int64(s, 1, v) != SQLITE_OK)
+		return bind_failed(st, s, what, err);
 	return run_stmt(st, s, what, changes, err);
 }
 
@@ -1261,11 +1270,8 @@ store_msg_add(struct store *st, const struct store_msg *m, struct pv_err *err)
 	    sqlite3_bind_int(s, 9, m->date_off) != SQLITE_OK ||
 	    bind_text(s, 10, m->date_src) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 11, m->first_seen) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 12, m->volume_id) != SQLITE_OK) {
-		rc = dberr(st, "add message", err);
-		release(s);
-		return rc;
-	}
+	    sqlite3_bind_int64(s, 12, m->volume_id) != SQLITE_OK)
+		return bind_failed(st, s, "add message", err);
 	rc = run_stmt(st, s, "add message", &changes, err);
 	if (rc == PV_OK && changes != 1)
 		rc = pv_errf(err, PV_EINTERNAL,
@@ -1297,11 +1303,8 @@ store_msg_deleted(struct store *st, const char *account, const char *uidl,
 		return rc;
 	if (bind_text(s, 1, account) != SQLITE_OK ||
 	    bind_uidl(s, 2, uidl, uidl_len) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, when) != SQLITE_OK) {
-		rc = dberr(st, "mark deleted", err);
-		release(s);
-		return rc;
-	}
+	    sqlite3_bind_int64(s, 3, when) != SQLITE_OK)
+		return bind_failed(st, s, "mark deleted", err);
 	rc = run_stmt(st, s, "mark deleted", &changes, err);
 	if (rc == PV_OK && changes != 1)
 		rc = pv_errf(err, PV_EINTERNAL,
@@ -1381,11 +1384,8 @@ store_blob_add(struct store *st, const char *sha256, uint64_t size,
 	if (bind_text(s, 1, sha256) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, (int64_t)size) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 3, volume_id) != SQLITE_OK ||
-	    bind_text(s, 4, member) != SQLITE_OK) {
-		rc = dberr(st, "add content", err);
-		release(s);
-		return rc;
-	}
+	    bind_text(s, 4, member) != SQLITE_OK)
+		return bind_failed(st, s, "add content", err);
 	rc = run_stmt(st, s, "add content", &changes, err);
 	if (rc == PV_OK && changes != 1)
 		rc = pv_errf(err, PV_EINTERNAL,
@@ -1414,11 +1414,8 @@ store_volume_add(struct store *st, const char *name, int64_t created,
 	if (rc != PV_OK)
 		return rc;
 	if (bind_text(s, 1, name) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, created) != SQLITE_OK) {
-		rc = dberr(st, "add volume", err);
-		release(s);
-		return rc;
-	}
+	    sqlite3_bind_int64(s, 2, created) != SQLITE_OK)
+		return bind_failed(st, s, "add volume", err);
 	rc = run_stmt(st, s, "add volume", NULL, err);
 	if (rc == PV_OK)
 		*id = sqlite3_last_insert_rowid(st->db);
@@ -1690,11 +1687,8 @@ store_run_begin(struct store *st, const char *command, int64_t started,
 	if (rc != PV_OK)
 		return rc;
 	if (bind_text(s, 1, command) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, started) != SQLITE_OK) {
-		rc = dberr(st, "begin run", err);
-		release(s);
-		return rc;
-	}
+	    sqlite3_bind_int64(s, 2, started) != SQLITE_OK)
+		return bind_failed(st, s, "begin run", err);
 	rc = run_stmt(st, s, "begin run", NULL, err);
 	if (rc == PV_OK)
 		*run_id = sqlite3_last_insert_rowid(st->db);
@@ -1736,11 +1730,8 @@ store_run_account(struct store *st, int64_t run_id,
 	for (i = 0; i < sizeof(v) / sizeof(v[0]) && !bad; i++)
 		bad = sqlite3_bind_int64(s, 3 + (int)i, (int64_t)v[i]) !=
 		      SQLITE_OK;
-	if (bad) {
-		rc = dberr(st, "record account", err);
-		release(s);
-		return rc;
-	}
+	if (bad)
+		return bind_failed(st, s, "record account", err);
 	return run_stmt(st, s, "record account", NULL, err);
 }
 
@@ -1760,11 +1751,8 @@ store_run_end(struct store *st, int64_t run_id, int64_t ended,
 		return rc;
 	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, ended) != SQLITE_OK ||
-	    bind_text(s, 3, outcome) != SQLITE_OK) {
-		rc = dberr(st, "end run", err);
-		release(s);
-		return rc;
-	}
+	    bind_text(s, 3, outcome) != SQLITE_OK)
+		return bind_failed(st, s, "end run", err);
 	rc = run_stmt(st, s, "end run", &changes, err);
 	if (rc == PV_OK && changes != 1)
 		rc = pv_errf(err, PV_EINTERNAL,
