@@ -586,6 +586,35 @@ cmp_item_uidl(const void *a, const void *b)
 }
 
 /* Read a UIDL listing into *ents (and the arena). */
+/* A UIDL or LIST line that did not parse ('why' says how).  If its
+ * message number is readable, that one message is left out (counted as
+ * missing by pop3_list), not the whole mailbox: PV_OK after a warning.
+ * Otherwise the listing cannot be trusted: PV_EPROTO. */
+static enum pv_code
+bad_entry(struct pop3 *p, const char *what, const char *line, size_t len,
+    const struct pv_err *why, struct pv_err *err)
+{
+	size_t num, used;
+	struct pv_err e2;
+
+	if (pop3_parse_msgnum(line, len, &num, &used, &e2) != PV_OK)
+		return pv_errf(err, PV_EPROTO, "%s: %s: %s", net_peer(p->net),
+		    what, e2.msg);
+	log_warnx("%s: %s: %s; leaving that message out", net_peer(p->net),
+	    what, why->msg);
+	return PV_OK;
+}
+
+/* Room for entry n of a listing, or PV_EPROTO past POP3_MSGS_MAX. */
+static enum pv_code
+entry_room(struct pop3 *p, const char *what, size_t n, struct pv_err *err)
+{
+	if (n < POP3_MSGS_MAX)
+		return PV_OK;
+	return pv_errf(err, PV_EPROTO, "%s: %s: more than %u messages",
+	    net_peer(p->net), what, POP3_MSGS_MAX);
+}
+
 static enum pv_code
 read_uidl(struct pop3 *p, struct uidl_ent **ents, size_t *nents,
     struct pv_err *err)
@@ -605,29 +634,16 @@ read_uidl(struct pop3 *p, struct uidl_ent **ents, size_t *nents,
 			goto fail;
 		if (end)
 			break;
-		rc = pop3_parse_uidl_line(line, len, &num, &uidl, &ulen, &e2);
-		if (rc != PV_OK) {
-			size_t used;
-
-			if (pop3_parse_msgnum(line, len, &num, &used, &e2) !=
-			    PV_OK) {
-				rc = pv_errf(err, PV_EPROTO, "%s: UIDL: %s",
-				    net_peer(p->net), e2.msg);
+		if (pop3_parse_uidl_line(line, len, &num, &uidl, &ulen, &e2) !=
+		    PV_OK) {
+			rc = bad_entry(p, "UIDL", line, len, &e2, err);
+			if (rc != PV_OK)
 				goto fail;
-			}
-			/* A message we cannot track safely is left out
-			 * (counted as missing), not the whole mailbox;
-			 * e2 still says why. */
-			log_warnx("%s: UIDL: %s; leaving that message out",
-			    net_peer(p->net), e2.msg);
 			continue;
 		}
-		if (n == POP3_MSGS_MAX) {
-			rc = pv_errf(err, PV_EPROTO,
-			    "%s: UIDL: more than %u messages", net_peer(p->net),
-			    POP3_MSGS_MAX);
+		rc = entry_room(p, "UIDL", n, err);
+		if (rc != PV_OK)
 			goto fail;
-		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			v = xreallocarray(v, cap, sizeof(*v));
@@ -661,7 +677,7 @@ read_list(struct pop3 *p, struct list_ent **ents, size_t *nents,
 
 	for (;;) {
 		const char *line = NULL;
-		size_t len = 0, num = 0, used;
+		size_t len = 0, num = 0;
 		uint64_t size = 0;
 		bool end = false;
 		struct pv_err e2;
@@ -671,24 +687,16 @@ read_list(struct pop3 *p, struct list_ent **ents, size_t *nents,
 			goto fail;
 		if (end)
 			break;
-		rc = pop3_parse_list_line(line, len, &num, &size, &e2);
-		if (rc != PV_OK) {
-			if (pop3_parse_msgnum(line, len, &num, &used, &e2) !=
-			    PV_OK) {
-				rc = pv_errf(err, PV_EPROTO, "%s: LIST: %s",
-				    net_peer(p->net), e2.msg);
+		if (pop3_parse_list_line(line, len, &num, &size, &e2) !=
+		    PV_OK) {
+			rc = bad_entry(p, "LIST", line, len, &e2, err);
+			if (rc != PV_OK)
 				goto fail;
-			}
-			log_warnx("%s: LIST: %s; leaving that message out",
-			    net_peer(p->net), e2.msg);
 			continue;
 		}
-		if (n == POP3_MSGS_MAX) {
-			rc = pv_errf(err, PV_EPROTO,
-			    "%s: LIST: more than %u messages", net_peer(p->net),
-			    POP3_MSGS_MAX);
+		rc = entry_room(p, "LIST", n, err);
+		if (rc != PV_OK)
 			goto fail;
-		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			v = xreallocarray(v, cap, sizeof(*v));
