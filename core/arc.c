@@ -872,3 +872,107 @@ arc_rd_close(struct arc_rd *r)
 	free(r->path);
 	free(r);
 }
+
+static bool
+all_digits(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return n > 0;
+}
+
+/* <account-safe>-YYYYmmddTHHMMSSZ-<n><suffix> (docs/ARCHIVE.md §1); a
+ * hidden name (a partial volume) never is one. */
+bool
+arc_is_volume_name(const char *s)
+{
+	static const char *const sfx[] = {".tar.gz", ".tar.zst", ".tar.xz",
+	    ".tar"};
+	size_t len = strlen(s), i, n = 0, k;
+
+	if (s[0] == '.')
+		return false;
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		k = strlen(sfx[i]);
+		if (len > k && strcmp(s + len - k, sfx[i]) == 0) {
+			n = len - k;
+			break;
+		}
+	}
+	if (n == 0)
+		return false;
+	/* the volume number */
+	k = n;
+	while (k > 0 && s[k - 1] >= '0' && s[k - 1] <= '9')
+		k--;
+	if (k == n || k < 19 || s[k - 1] != '-')
+		return false;
+	/* "-YYYYmmddTHHMMSSZ" before it, and a non-empty account */
+	k -= 1 + 17;
+	return s[k] == '-' && all_digits(s + k + 1, 8) && s[k + 9] == 'T' &&
+	       all_digits(s + k + 10, 6) && s[k + 16] == 'Z' && k > 0;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum pv_code
+arc_list(const char *dir, char ***out, size_t *nout, struct pv_err *err)
+{
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	DIR *d;
+
+	*out = NULL;
+	*nout = 0;
+	d = opendir(dir);
+	if (d == NULL)
+		return pv_errf(err, PV_EIO, "archive %s: %s", dir,
+		    strerror(errno));
+	for (;;) {
+		struct stat sb;
+		char *path;
+
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL)
+			break;
+		if (!arc_is_volume_name(de->d_name))
+			continue;
+		/* Not a regular file: not a volume of ours. */
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			free(path);
+			continue;
+		}
+		free(path);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (errno != 0) {
+		enum pv_code rc = pv_errf(err, PV_EIO, "archive %s: %s", dir,
+		    strerror(errno));
+
+		(void)closedir(d);
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return rc;
+	}
+	(void)closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_name);
+	*out = names;
+	*nout = n;
+	return PV_OK;
+}

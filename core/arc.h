@@ -10,6 +10,7 @@
 #ifndef PV_ARC_H
 #define PV_ARC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,5 +69,16 @@ enum pv_code arc_rd_data(struct arc_rd *r, void *p, size_t cap, size_t *got,
     struct pv_err *err);
 /* Accepts NULL. */
 void arc_rd_close(struct arc_rd *r);
+
+/* Is 's' the name of a complete volume:
+ * <account-safe>-YYYYmmddTHHMMSSZ-<n>.tar[.gz|.zst|.xz] (docs/ARCHIVE.md
+ * §1)?  A hidden name (a partial volume) never is. */
+bool arc_is_volume_name(const char *s);
+
+/* The complete volumes (regular files) in 'dir', sorted by name: *names
+ * is an array of *n owned strings (free each, then the array; NULL when
+ * *n is 0).  PV_EIO if 'dir' cannot be listed. */
+enum pv_code arc_list(const char *dir, char ***names, size_t *n,
+    struct pv_err *err);
 
 #endif /* PV_ARC_H */

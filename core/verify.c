@@ -179,55 +179,6 @@ member_sha(const char *name, const char **sha)
 	return true;
 }
 
-static bool
-all_digits(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-	return n > 0;
-}
-
-/* <account-safe>-YYYYmmddTHHMMSSZ-<n><suffix> (docs/ARCHIVE.md §1); a
- * hidden name (a partial volume) never is one. */
-static bool
-is_volume_name(const char *s)
-{
-	static const char *const sfx[] = {".tar.gz", ".tar.zst", ".tar.xz",
-	    ".tar"};
-	size_t len = strlen(s), i, n = 0, k;
-
-	if (s[0] == '.')
-		return false;
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		k = strlen(sfx[i]);
-		if (len > k && strcmp(s + len - k, sfx[i]) == 0) {
-			n = len - k;
-			break;
-		}
-	}
-	if (n == 0)
-		return false;
-	/* the volume number */
-	k = n;
-	while (k > 0 && s[k - 1] >= '0' && s[k - 1] <= '9')
-		k--;
-	if (k == n || k < 19 || s[k - 1] != '-')
-		return false;
-	/* "-YYYYmmddTHHMMSSZ" before it, and a non-empty account */
-	k -= 1 + 17;
-	return s[k] == '-' && all_digits(s + k + 1, 8) && s[k + 9] == 'T' &&
-	       all_digits(s + k + 10, 6) && s[k + 16] == 'Z' && k > 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int
 cmp_seen(const void *a, const void *b)
 {
@@ -288,55 +239,23 @@ static enum pv_code
 list_dir(struct ctx *c, struct pv_err *err)
 {
 	struct verify_report *r = c->r;
-	struct dirent *de;
-	struct stat sb;
 	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	DIR *d;
+	size_t n = 0, i;
+	enum pv_code rc;
 
-	d = opendir(c->dir);
-	if (d == NULL)
-		return pv_errf(err, PV_EIO, "archive %s: %s", c->dir,
-		    strerror(errno));
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (de == NULL)
-			break;
-		if (!is_volume_name(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			names = xreallocarray(names, cap, sizeof(*names));
-		}
-		names[n++] = xstrdup(de->d_name);
-	}
-	if (errno != 0) {
-		enum pv_code rc = pv_errf(err, PV_EIO, "archive %s: %s", c->dir,
-		    strerror(errno));
-
-		(void)closedir(d);
-		for (i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
+	rc = arc_list(c->dir, &names, &n, err);
+	if (rc != PV_OK)
 		return rc;
-	}
-	(void)closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_str);
 	r->vols = xcalloc(n > 0 ? n : 1, sizeof(*r->vols));
 	for (i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", c->dir, names[i]);
+		struct stat sb;
 
-		/* Not a regular file: not a volume of ours. */
-		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-			r->vols[r->nvols].name = names[i];
-			r->vols[r->nvols].bytes = (uint64_t)sb.st_size;
-			r->vols[r->nvols].status = VERIFY_VOL_OK;
-			r->nvols++;
-		} else {
-			free(names[i]);
-		}
+		r->vols[r->nvols].name = names[i];
+		r->vols[r->nvols].bytes =
+		    stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+		r->vols[r->nvols].status = VERIFY_VOL_OK;
+		r->nvols++;
 		free(path);
 	}
 	free(names);
