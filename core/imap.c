@@ -1868,6 +1868,216 @@ imap_fetch_message_ids(struct imap *s,
 	return PV_OK;
 }
 
+/* ---- UID FETCH of whole bodies, streamed ------------------------------- */
+
+/* The next line part (up to LF, or up to a literal announcement's end)
+ * into out[0..cap) without its CR LF.  PV_EPROTO if it does not fit. */
+static enum pv_code
+read_part(struct imap *s, char *out, size_t cap, size_t *outn,
+    struct pv_err *err)
+{
+	size_t n = 0;
+	enum pv_code rc;
+
+	for (;;) {
+		const char *nl;
+		size_t take;
+
+		if (s->rpos == s->rlen) {
+			rc = fill(s, err);
+			if (rc != PV_OK)
+				return rc;
+		}
+		nl = memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
+		take = nl != NULL ? (size_t)(nl - (s->rbuf + s->rpos)) + 1
+		                  : s->rlen - s->rpos;
+		if (n + take > cap)
+			return pv_errf(err, PV_EPROTO,
+			    "response line longer than %zu bytes", cap);
+		memcpy(out + n, s->rbuf + s->rpos, take);
+		n += take;
+		s->rpos += take;
+		if (nl != NULL)
+			break;
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		n--;
+	*outn = n;
+	return PV_OK;
+}
+
+/* Hand the next 'size' raw bytes to data (or drop them when NULL). */
+static enum pv_code
+read_literal(struct imap *s, uint64_t size, const struct imap_body_cb *cb,
+    void *arg, struct pv_err *err)
+{
+	enum pv_code rc;
+
+	while (size > 0) {
+		size_t n;
+
+		if (s->rpos == s->rlen) {
+			rc = fill(s, err);
+			if (rc != PV_OK)
+				return rc;
+		}
+		n = s->rlen - s->rpos;
+		if (n > size)
+			n = (size_t)size;
+		if (cb != NULL) {
+			rc = cb->data(arg, s->rbuf + s->rpos, n, err);
+			if (rc != PV_OK)
+				return rc;
+		}
+		s->rpos += n;
+		size -= n;
+	}
+	return PV_OK;
+}
+
+/* "UID n" anywhere in p[0..n) as an item name: its number, or 0. */
+static uint32_t
+find_uid(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 < n; i++) {
+		size_t pos = i + 4;
+		uint32_t v;
+
+		if ((i > 0 && p[i - 1] != '(' && p[i - 1] != ' ') ||
+		    !ci_eq(p + i, 3, "UID") || p[i + 3] != ' ')
+			continue;
+		if (parse_u32(p, n, &pos, &v) && v > 0)
+			return v;
+	}
+	return 0;
+}
+
+/* Does the part (before its literal) announce the body: "BODY[] {n}"? */
+static bool
+is_body_literal(const char *p, size_t n)
+{
+	const char *b = NULL;
+	size_t i;
+
+	for (i = 0; i + 7 <= n; i++)
+		if (ci_eq(p + i, 7, "BODY[] "))
+			b = p + i;
+	return b != NULL && memchr(b + 7, ' ', (size_t)(p + n - (b + 7))) ==
+	                        NULL;
+}
+
+enum pv_code
+imap_fetch_bodies(struct imap *s, const char *uidset,
+    const struct imap_body_cb *cb, void *arg, struct pv_err *err)
+{
+	char line[IMAP_CMD_MAX + 64], tag[16];
+	char *part = s->resp; /* scratch: IMAP_RESP_MAX */
+	enum pv_code rc;
+	bool in_fetch = false, had_body = false;
+	uint32_t uid = 0;
+	int k;
+
+	if (s->broken)
+		return unusable(s, err);
+	if (!s->selected)
+		return pv_errf(err, PV_EINTERNAL,
+		    "UID FETCH without a selected folder");
+	next_tag(s, tag);
+	k = snprintf(line, sizeof(line), "%s UID FETCH %s (UID BODY.PEEK[])\r\n",
+	    tag, uidset);
+	if (k < 0 || (size_t)k >= sizeof(line))
+		return pv_errf(err, PV_EINTERNAL, "UID FETCH: set too long");
+	rc = send_line(s, line, (size_t)k, err);
+	if (rc != PV_OK)
+		goto broken;
+	for (;;) {
+		size_t n = 0;
+		uint64_t size = 0;
+		bool bad = false, lit;
+
+		rc = read_part(s, part, IMAP_LINE_MAX, &n, err);
+		if (rc != PV_OK)
+			goto broken;
+		net_trace(s->net, true, part, n);
+		lit = literal_at_end(part, n, &size, &bad);
+		if (bad) {
+			rc = pv_errf(err, PV_EPROTO, "absurd literal size");
+			goto broken;
+		}
+		if (!in_fetch) {
+			struct imap_resp r;
+
+			if (n > 0 && part[0] != '*' && part[0] != '+') {
+				/* The tagged completion (never a literal). */
+				rc = imap_parse_resp(part, n, &r, err);
+				if (rc != PV_OK)
+					goto broken;
+				if (!is_tag(&r, tag)) {
+					rc = pv_errf(err, PV_EPROTO,
+					    "answer with an unknown tag");
+					goto broken;
+				}
+				if (r.status != IMAP_OK)
+					return refused(s, "UID FETCH", &r,
+					    PV_EPROTO, err);
+				return PV_OK;
+			}
+			if (n > 2 && part[0] == '*') {
+				size_t pos = 2;
+				uint32_t seq;
+
+				if (parse_u32(part, n, &pos, &seq) &&
+				    pos + 6 <= n && ci_eq(part + pos, 6, " FETCH")) {
+					in_fetch = true;
+					had_body = false;
+					uid = 0;
+					if (lit && is_body_literal(part, n)) {
+						rc = cb->begin(arg, seq, size, err);
+						if (rc != PV_OK)
+							goto broken;
+						had_body = true;
+					}
+				}
+			}
+		} else if (lit && is_body_literal(part, n) && !had_body) {
+			rc = pv_errf(err, PV_EPROTO,
+			    "a second body in one FETCH response");
+			goto broken;
+		}
+		if (in_fetch && uid == 0)
+			uid = find_uid(part, n);
+		if (lit) {
+			bool body = in_fetch && had_body && size > 0 &&
+			            is_body_literal(part, n);
+
+			rc = read_literal(s, size, body ? cb : NULL, arg, err);
+			if (rc != PV_OK)
+				goto broken;
+			continue; /* the response goes on after a literal */
+		}
+		if (in_fetch) {
+			in_fetch = false;
+			if (!had_body)
+				continue; /* e.g. an unsolicited FLAGS update */
+			if (uid == 0) {
+				rc = pv_errf(err, PV_EPROTO,
+				    "FETCH of a body without its UID");
+				goto broken;
+			}
+			rc = cb->end(arg, uid, err);
+			if (rc != PV_OK)
+				goto broken;
+		}
+	}
+broken:
+	s->broken = true;
+	if (rc == PV_ENET && net_eof(s->net))
+		rc = pv_errf(err, PV_ENET, "connection closed by server");
+	return context(s, "UID FETCH", err);
+}
+
 enum pv_code
 imap_logout(struct imap *s, struct pv_err *err)
 {

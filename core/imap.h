@@ -164,6 +164,27 @@ enum pv_code imap_fetch_message_ids(struct imap *s,
         struct pv_err *err),
     void *arg, struct pv_err *err);
 
+/* Streaming receipt of whole messages (imap_fetch_bodies). */
+struct imap_body_cb {
+	/* A message of 'size' bytes begins (sequence number 'seq'). */
+	enum pv_code (*begin)(void *arg, uint32_t seq, uint64_t size,
+	    struct pv_err *err);
+	/* Its next bytes, in order, exactly as the server sent them. */
+	enum pv_code (*data)(void *arg, const char *p, size_t n,
+	    struct pv_err *err);
+	/* It is complete; 'uid' is its UID. */
+	enum pv_code (*end)(void *arg, uint32_t uid, struct pv_err *err);
+};
+
+/* On the selected folder: UID FETCH uidset (UID BODY.PEEK[]), handing
+ * each message's bytes to cb as they arrive (bounded memory however big
+ * the message).  uidset is an IMAP sequence set of UIDs ("5:*",
+ * "3,9,12").  A callback's non-PV_OK code stops at once and leaves the
+ * session unusable.  PV_EPROTO for a FETCH whose body comes without a
+ * UID, or a refusal (the session stays usable then). */
+enum pv_code imap_fetch_bodies(struct imap *s, const char *uidset,
+    const struct imap_body_cb *cb, void *arg, struct pv_err *err);
+
 /* LOGOUT, then free.  The session is freed either way. */
 enum pv_code imap_logout(struct imap *s, struct pv_err *err);
 
