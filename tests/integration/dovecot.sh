@@ -169,6 +169,25 @@ ssl_cert = <$dir/tls/server.pem
 ssl_key = <$dir/tls/server.key
 ssl_dh = <$dir/tls/dh.pem
 ssl_min_protocol = TLSv1.2
+
+# IMAP only: the quota plugin makes Dovecot refuse an APPEND over 1 MiB,
+# so "too big for the target" can be tested.  Dovecot 2.3 enforces
+# quota_max_mail_size ("NO [LIMIT] Mail too large") but never advertises
+# APPENDLIMIT itself (2.3.19's imap binary has no such string), hence the
+# explicit "+APPENDLIMIT=1048576" (1M is 1048576 to Dovecot).  No storage
+# limit (storage=0 is unlimited).  POP3 does not load the plugin, and the
+# tests seed Maildirs directly: only IMAP APPEND is limited.  The other
+# capabilities stay Dovecot's defaults (LITERAL+, UIDPLUS, and STARTTLS on
+# IMAP_PORT).
+protocol imap {
+  mail_plugins = \$mail_plugins quota imap_quota
+  imap_capability = +APPENDLIMIT=1048576
+}
+plugin {
+  quota = maildir:User quota
+  quota_rule = *:storage=0
+  quota_max_mail_size = 1M
+}
 EOF
 		else
 			echo "ssl = no"

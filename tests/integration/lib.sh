@@ -454,3 +454,129 @@ hostile_nothing_lost() {
 	[ ! -f "$STATE" ] || assert_state_sane "$STATE"
 	log "after $2: $(hostile_count) on the server, $(wc -l <"$TEST_TMP/archive.hashes") archived"
 }
+
+# ---- IMAP targets (migrate, restore, verify --to) ---------------------------
+
+# url_imaps USER [FOLDER] / url_imap USER [FOLDER]: a target URL (implicit
+# TLS / STARTTLS).  FOLDER is UTF-8; it is percent-encoded (space -> %20,
+# each non-ASCII byte -> %XX; '/' is kept).
+_url_folder() {
+	[ -n "${1:-}" ] || return 0
+	printf '/'
+	"$PYTHON" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1].encode(), safe="/"), end="")' "$1"
+}
+url_imaps() { echo "imaps://$1@$HOST:$IMAPS_PORT$(_url_folder "${2:-}")"; }
+url_imap() { echo "imap://$1@$HOST:$IMAP_PORT$(_url_folder "${2:-}")"; }
+
+# imapdump SUBCOMMAND USER ARGS...: tests/integration/imapdump.py against
+# the main instance over implicit TLS, as USER with its new_account
+# password and the test CA (bounded).  Its exit status is returned.
+imapdump() {
+	local cmd=$1 user=$2
+	shift 2
+	IMAPDUMP_PASSWORD=$(password_of "$user") timeout -k 5 60 \
+		"$PYTHON" "$IT_DIR/imapdump.py" "$cmd" --port "$IMAPS_PORT" \
+		--user "$user" --password-env IMAPDUMP_PASSWORD \
+		--cafile "$CA_FILE" "$@"
+}
+
+# imap_delimiter USER: the server's hierarchy delimiter.
+imap_delimiter() {
+	imapdump delimiter "$1" || fail "imapdump delimiter failed for $1"
+}
+
+# imap_dump USER FOLDER OUT: the folder's dump (see imapdump.py) into OUT,
+# and its sorted sha256 column (duplicates kept) into OUT.hashes.
+imap_dump() {
+	imapdump dump "$1" --folder "$2" >"$3" ||
+		fail "imapdump dump of '$2' for $1 failed"
+	cut -d' ' -f1 "$3" | sort >"$3.hashes"
+}
+
+# expected_internaldate FILE: "unix +hhmm" of the INTERNALDATE a message
+# should get: the newest Received header's date (the latest instant among
+# the dates after each Received header's last ';'), else the Date header.
+# Prints nothing if neither parses.
+expected_internaldate() {
+	"$PYTHON" - "$1" <<'PYEOF'
+import email.parser, email.policy, email.utils, sys
+with open(sys.argv[1], "rb") as f:
+    msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parse(f)
+
+def parse(s):
+    t = email.utils.parsedate_tz(" ".join(str(s).split()))
+    if t is None:
+        return None
+    off = t[9] or 0
+    return email.utils.mktime_tz(t), off
+
+best = None
+for r in msg.get_all("Received") or []:
+    r = str(r)
+    if ";" not in r:
+        continue
+    d = parse(r.rsplit(";", 1)[1])
+    if d and (best is None or d[0] > best[0]):
+        best = d
+if best is None and msg.get("Date") is not None:
+    best = parse(msg.get("Date"))
+if best is not None:
+    off = best[1]
+    sign = "-" if off < 0 else "+"
+    off = abs(off) // 60
+    print("%d %s%02d%02d" % (best[0], sign, off // 60, off % 60))
+PYEOF
+}
+
+# expected_dates FILE...: "sha256 unix" per file (sorted), for comparing
+# with the first two columns of imap_dump.  Files whose date does not
+# parse are left out.
+expected_dates() {
+	local f h d
+	for f in "$@"; do
+		d=$(expected_internaldate "$f")
+		[ -n "$d" ] || continue
+		h=$(sha256sum <"$f" | cut -d' ' -f1)
+		echo "$h ${d%% *}"
+	done | sort -u
+}
+
+# assert_internaldates DUMP WHAT FILE...: every FILE's message in DUMP (an
+# imap_dump output) has the expected INTERNALDATE instant.  Dovecot's
+# Maildir keeps the instant (the file's mtime) but not the zone: INTERNALDATE
+# comes back in the server's zone, so only the instant can be compared.
+assert_internaldates() {
+	local dump=$1 what=$2 bad
+	shift 2
+	expected_dates "$@" >"$dump.expected-dates"
+	cut -d' ' -f1,2 "$dump" | sort -u >"$dump.dates"
+	bad=$(comm -23 "$dump.expected-dates" "$dump.dates")
+	[ -z "$bad" ] && return 0
+	echo "$bad" | head -n 5 | while read -r h d; do
+		echo "    $h: expected $d, target has: $(grep "^$h " "$dump" | cut -d' ' -f2,3 | head -n 1)"
+	done
+	fail "$what: $(echo "$bad" | wc -l) message(s) with a wrong INTERNALDATE"
+}
+
+# assert_folder_exactly EXPECTED_HASHES DUMP WHAT: the folder holds exactly
+# the expected set, each message once.
+assert_folder_exactly() {
+	assert_same_set "$1" "$2.hashes" "$3"
+	local d
+	d=$(uniq -d "$2.hashes")
+	[ -z "$d" ] || {
+		echo "$d" | head -n 5 | sed 's/^/    twice: /'
+		fail "$3: $(echo "$d" | wc -l) message(s) more than once in the folder"
+	}
+}
+
+# migrate ARGS... / restore ARGS...: like backup, with STATE and the test
+# CA.  Passwords come from the caller's environment (POPVAULT_PASSWORD for
+# the sources, POPVAULT_TARGET_PASSWORD for the target).
+migrate() {
+	run_pv migrate --state "$STATE" --cafile "$CA_FILE" "$@"
+}
+
+restore() {
+	run_pv restore --state "$STATE" --cafile "$CA_FILE" "$@"
+}
