@@ -46,72 +46,140 @@
 #define STORE_LOCK_SUFFIX ".lock"
 
 /*
- * Schema version 1.  Each later version adds a migration step in
+ * Schema version 2.  Each later version adds a migration step in
  * migrate() and bumps STORE_SCHEMA_VERSION; this text always describes
- * the newest version, for new files.
+ * the newest version, for new files.  The parts that a migration step
+ * creates too are macros, so that a migrated file and a new one get the
+ * very same text.
  *
  * Every per-message lookup is one B-tree search: messages by (account,
  * uidl) through the UNIQUE constraint (whose leading column also serves
  * "messages of an account"), blobs by their primary key, messages of a
- * volume through messages_by_volume.
+ * volume through messages_by_volume, messages of a Message-ID through
+ * messages_by_message_id, uploads of a target through their UNIQUE
+ * (target_id, sha256) constraint.
  */
-static const char schema_sql[] =
-    "CREATE TABLE volumes (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  name TEXT NOT NULL UNIQUE,\n"
-    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"
-    "  created INTEGER NOT NULL\n"
-    ");\n"
-    "CREATE TABLE blobs (\n"
-    "  sha256 TEXT NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),\n"
-    "  size INTEGER NOT NULL CHECK (size >= 0),\n"
-    "  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"
-    "  member TEXT NOT NULL\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX blobs_by_volume ON blobs (volume_id);\n"
-    "CREATE TABLE messages (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  account TEXT NOT NULL,\n"
-    "  uidl BLOB NOT NULL,\n"
-    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
-    "  size INTEGER NOT NULL CHECK (size >= 0),\n"
-    "  list_size INTEGER NOT NULL CHECK (list_size >= 0),\n"
-    "  message_id TEXT,\n"
-    "  canon TEXT,\n"
-    "  date INTEGER NOT NULL,\n"
-    "  date_off INTEGER NOT NULL,\n"
-    "  date_src TEXT NOT NULL,\n"
-    "  first_seen INTEGER NOT NULL,\n"
-    "  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"
-    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"
-    "  deleted_at INTEGER NOT NULL DEFAULT 0 CHECK (deleted_at >= 0),\n"
-    "  UNIQUE (account, uidl)\n"
-    ");\n"
-    "CREATE INDEX messages_by_volume ON messages (volume_id);\n"
-    "CREATE TABLE runs (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  command TEXT NOT NULL,\n"
-    "  started INTEGER NOT NULL,\n"
-    "  ended INTEGER,\n"
-    "  outcome TEXT\n"
-    ");\n"
-    "CREATE TABLE run_accounts (\n"
-    "  run_id INTEGER NOT NULL REFERENCES runs (id),\n"
-    "  account TEXT NOT NULL,\n"
-    "  seen INTEGER NOT NULL,\n"
-    "  fetched INTEGER NOT NULL,\n"
-    "  stored INTEGER NOT NULL,\n"
-    "  dups INTEGER NOT NULL,\n"
-    "  deleted INTEGER NOT NULL,\n"
-    "  failed INTEGER NOT NULL,\n"
-    "  bytes INTEGER NOT NULL,\n"
-    "  code TEXT NOT NULL,\n"
-    "  error TEXT,\n"
-    "  started INTEGER NOT NULL,\n"
-    "  ended INTEGER NOT NULL,\n"
-    "  PRIMARY KEY (run_id, account)\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX run_accounts_by_account ON run_accounts (account, ended);\n";
+
+/* The messages table as of version 2 (version 1: volume_id NOT NULL);
+ * TABLE is its name, so that migrate() can build it beside the old one. */
+#define MESSAGES_SQL(table)                                                  \
+	"CREATE TABLE " table " (\n"                                         \
+	"  id INTEGER PRIMARY KEY,\n"                                        \
+	"  account TEXT NOT NULL,\n"                                         \
+	"  uidl BLOB NOT NULL,\n"                                            \
+	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"              \
+	"  size INTEGER NOT NULL CHECK (size >= 0),\n"                       \
+	"  list_size INTEGER NOT NULL CHECK (list_size >= 0),\n"             \
+	"  message_id TEXT,\n"                                               \
+	"  canon TEXT,\n"                                                    \
+	"  date INTEGER NOT NULL,\n"                                         \
+	"  date_off INTEGER NOT NULL,\n"                                     \
+	"  date_src TEXT NOT NULL,\n"                                        \
+	"  first_seen INTEGER NOT NULL,\n"                                   \
+	"  volume_id INTEGER REFERENCES volumes (id),\n"                     \
+	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"      \
+	"  deleted_at INTEGER NOT NULL DEFAULT 0 CHECK (deleted_at >= 0),\n" \
+	"  UNIQUE (account, uidl)\n"                                         \
+	");\n"
+
+#define MESSAGES_INDEX_SQL                                              \
+	"CREATE INDEX messages_by_volume ON messages (volume_id);\n"    \
+	"CREATE INDEX messages_by_message_id ON messages (message_id) " \
+	"WHERE message_id IS NOT NULL;\n"
+
+/* New in version 2.  uploads has its own INTEGER PRIMARY KEY: "oldest
+ * first" is by it, and unlike an implicit rowid it survives a VACUUM. */
+#define TARGETS_SQL                                                 \
+	"CREATE TABLE targets (\n"                                  \
+	"  id INTEGER PRIMARY KEY,\n"                               \
+	"  key TEXT NOT NULL,\n"                                    \
+	"  folder TEXT NOT NULL,\n"                                 \
+	"  uidvalidity INTEGER NOT NULL DEFAULT 0,\n"               \
+	"  UNIQUE (key, folder)\n"                                  \
+	");\n"                                                      \
+	"CREATE TABLE uploads (\n"                                  \
+	"  id INTEGER PRIMARY KEY,\n"                               \
+	"  target_id INTEGER NOT NULL REFERENCES targets (id),\n"   \
+	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"     \
+	"  state INTEGER NOT NULL CHECK (state IN (0, 1)),\n"       \
+	"  uidvalidity INTEGER NOT NULL,\n"                         \
+	"  uid INTEGER NOT NULL,\n"                                 \
+	"  uidnext INTEGER NOT NULL,\n"                             \
+	"  internaldate INTEGER NOT NULL,\n"                        \
+	"  date_off INTEGER NOT NULL,\n"                            \
+	"  date_src TEXT NOT NULL,\n"                               \
+	"  how TEXT,\n"                                             \
+	"  recorded INTEGER NOT NULL,\n"                            \
+	"  CHECK ((state = 0 AND how IS NULL) OR\n"                 \
+	"         (state = 1 AND how IN ('appended', 'found'))),\n" \
+	"  UNIQUE (target_id, sha256)\n"                            \
+	");\n"
+
+#define VOLUMES_SQL                                                         \
+	"CREATE TABLE volumes (\n"                                          \
+	"  id INTEGER PRIMARY KEY,\n"                                       \
+	"  name TEXT NOT NULL UNIQUE,\n"                                    \
+	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"     \
+	"  created INTEGER NOT NULL\n"                                      \
+	");\n"                                                              \
+	"CREATE TABLE blobs (\n"                                            \
+	"  sha256 TEXT NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),\n" \
+	"  size INTEGER NOT NULL CHECK (size >= 0),\n"                      \
+	"  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"           \
+	"  member TEXT NOT NULL\n"                                          \
+	") WITHOUT ROWID;\n"                                                \
+	"CREATE INDEX blobs_by_volume ON blobs (volume_id);\n"
+
+#define RUNS_SQL                                            \
+	"CREATE TABLE runs (\n"                             \
+	"  id INTEGER PRIMARY KEY,\n"                       \
+	"  command TEXT NOT NULL,\n"                        \
+	"  started INTEGER NOT NULL,\n"                     \
+	"  ended INTEGER,\n"                                \
+	"  outcome TEXT\n"                                  \
+	");\n"                                              \
+	"CREATE TABLE run_accounts (\n"                     \
+	"  run_id INTEGER NOT NULL REFERENCES runs (id),\n" \
+	"  account TEXT NOT NULL,\n"                        \
+	"  seen INTEGER NOT NULL,\n"                        \
+	"  fetched INTEGER NOT NULL,\n"                     \
+	"  stored INTEGER NOT NULL,\n"                      \
+	"  dups INTEGER NOT NULL,\n"                        \
+	"  deleted INTEGER NOT NULL,\n"                     \
+	"  failed INTEGER NOT NULL,\n"                      \
+	"  bytes INTEGER NOT NULL,\n"                       \
+	"  code TEXT NOT NULL,\n"                           \
+	"  error TEXT,\n"                                   \
+	"  started INTEGER NOT NULL,\n"                     \
+	"  ended INTEGER NOT NULL,\n"                       \
+	"  PRIMARY KEY (run_id, account)\n"                 \
+	") WITHOUT ROWID;\n"                                \
+	"CREATE INDEX run_accounts_by_account ON run_accounts (account, ended);\n"
+
+static const char schema_sql[] = VOLUMES_SQL MESSAGES_SQL("messages")
+    MESSAGES_INDEX_SQL RUNS_SQL TARGETS_SQL;
+
+/*
+ * Version 1 to 2: messages.volume_id becomes nullable (a message copied
+ * to an IMAP target only has no volume).  SQLite cannot drop a NOT NULL
+ * in place, so the table is rebuilt (https://sqlite.org/lang_altertable.html,
+ * "making other kinds of table schema changes"): new table, copy, drop,
+ * rename, indexes again.  migrate() runs it in one transaction with
+ * foreign_keys off and checks them before COMMIT.
+ */
+#define MIGRATE_1_2_COPY_SQL                                              \
+	"INSERT INTO messages_new (id, account, uidl, sha256, size, "     \
+	"list_size, message_id, canon, date, date_off, date_src, "        \
+	"first_seen, volume_id, state, deleted_at) "                      \
+	"SELECT id, account, uidl, sha256, size, list_size, message_id, " \
+	"canon, date, date_off, date_src, first_seen, volume_id, state, " \
+	"deleted_at FROM messages;\n"                                     \
+	"DROP TABLE messages;\n"                                          \
+	"ALTER TABLE messages_new RENAME TO messages;\n"
+
+static const char migrate_1_2_sql[] = MESSAGES_SQL("messages_new")
+    MIGRATE_1_2_COPY_SQL MESSAGES_INDEX_SQL TARGETS_SQL
+    "PRAGMA user_version = 2;\n";
 
 /* The cached statements, prepared on first use, finalized by
  * store_close(). */
@@ -140,6 +208,23 @@ enum stmt_id {
 	S_RUN_END,
 	S_STATUS,
 	S_DONE_ALL,
+	S_MSG_ADD_NOVOL,
+	S_MSG_EACH_ALL,
+	S_MSG_EACH_ACCT,
+	S_MSGID_VARIANTS,
+	S_SAVEPOINT,
+	S_SP_RELEASE,
+	S_SP_ROLLBACK,
+	S_TGT_GET,
+	S_TGT_ADD,
+	S_TGT_RESET,
+	S_TGT_SET_UV,
+	S_TGT_EACH,
+	S_UPL_GET,
+	S_UPL_INTENT,
+	S_UPL_DONE,
+	S_UPL_DROP,
+	S_UPL_EACH,
 	S_COUNT
 };
 
@@ -238,7 +323,65 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DONE_ALL] = "SELECT 0 AS k, name, NULL, NULL FROM volumes "
                    "WHERE state = 1 "
                    "UNION ALL SELECT 1, NULL, account, sha256 FROM messages "
-                   "WHERE state = 1 ORDER BY k, 3",
+                   "WHERE state = 1 AND volume_id IS NOT NULL "
+                   "ORDER BY k, 3",
+    /* No volume (an IMAP target only): DONE at once. */
+    [S_MSG_ADD_NOVOL] =
+        "INSERT INTO messages (account, uidl, sha256, size, "
+        "list_size, message_id, canon, date, date_off, date_src, "
+        "first_seen, volume_id, state, deleted_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, 1, 0)",
+    /* Two statements rather than "?1 IS NULL OR account = ?1", which
+     * would keep the planner from the (account, uidl) index. */
+    [S_MSG_EACH_ALL] = "SELECT account, uidl, sha256, size, list_size, "
+                       "message_id, canon, date, date_off, date_src, "
+                       "first_seen, volume_id, state, deleted_at "
+                       "FROM messages ORDER BY account, id",
+    [S_MSG_EACH_ACCT] = "SELECT account, uidl, sha256, size, list_size, "
+                        "message_id, canon, date, date_off, date_src, "
+                        "first_seen, volume_id, state, deleted_at "
+                        "FROM messages WHERE account = ?1 ORDER BY id",
+    [S_MSGID_VARIANTS] = "SELECT count(DISTINCT canon) FROM messages "
+                         "WHERE message_id = ?1",
+    [S_SAVEPOINT] = "SAVEPOINT store_sp",
+    [S_SP_RELEASE] = "RELEASE store_sp",
+    [S_SP_ROLLBACK] = "ROLLBACK TO store_sp",
+    [S_TGT_GET] = "SELECT id, uidvalidity FROM targets "
+                  "WHERE key = ?1 AND folder = ?2",
+    [S_TGT_ADD] = "INSERT INTO targets (key, folder, uidvalidity) "
+                  "VALUES (?1, ?2, ?3)",
+    [S_TGT_RESET] = "DELETE FROM uploads WHERE target_id = ?1",
+    [S_TGT_SET_UV] = "UPDATE targets SET uidvalidity = ?2 WHERE id = ?1",
+    [S_TGT_EACH] = "SELECT id, key, folder, uidvalidity FROM targets "
+                   "WHERE key = ?1 ORDER BY folder",
+    [S_UPL_GET] = "SELECT sha256, state, uidvalidity, uid, uidnext, "
+                  "internaldate, date_off, date_src, how, recorded "
+                  "FROM uploads WHERE target_id = ?1 AND sha256 = ?2",
+    /* A DONE row stays as it is: no change, which the caller reports. */
+    [S_UPL_INTENT] =
+        "INSERT INTO uploads (target_id, sha256, state, uidvalidity, uid, "
+        "uidnext, internaldate, date_off, date_src, how, recorded) "
+        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9) "
+        "ON CONFLICT (target_id, sha256) DO UPDATE SET state = 0, "
+        "uidvalidity = excluded.uidvalidity, uid = excluded.uid, "
+        "uidnext = excluded.uidnext, internaldate = excluded.internaldate, "
+        "date_off = excluded.date_off, date_src = excluded.date_src, "
+        "how = NULL, recorded = excluded.recorded WHERE state = 0",
+    [S_UPL_DONE] =
+        "INSERT INTO uploads (target_id, sha256, state, uidvalidity, uid, "
+        "uidnext, internaldate, date_off, date_src, how, recorded) "
+        "VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "ON CONFLICT (target_id, sha256) DO UPDATE SET state = 1, "
+        "uidvalidity = excluded.uidvalidity, uid = excluded.uid, "
+        "uidnext = excluded.uidnext, internaldate = excluded.internaldate, "
+        "date_off = excluded.date_off, date_src = excluded.date_src, "
+        "how = excluded.how, recorded = excluded.recorded",
+    [S_UPL_DROP] = "DELETE FROM uploads WHERE target_id = ?1 "
+                   "AND sha256 = ?2 AND state = 0",
+    [S_UPL_EACH] = "SELECT sha256, state, uidvalidity, uid, uidnext, "
+                   "internaldate, date_off, date_src, how, recorded "
+                   "FROM uploads WHERE target_id = ?1 AND state = ?2 "
+                   "ORDER BY id",
 };
 
 struct store {
@@ -900,16 +1043,85 @@ check_file(struct store *st, int64_t *version, struct pv_err *err)
 	return rc;
 }
 
+/* PRAGMA foreign_key_check: any row is a reference the step broke. */
+static enum pv_code
+fk_check(struct store *st, const char *what, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc = PV_OK;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s,
+	        NULL) != SQLITE_OK)
+		return dberr(st, what, err);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		rc = pv_errf(err, PV_EIO,
+		    "state %s: %s: table %s has a row whose reference is broken; refusing to use it",
+		    st->path, what, t != NULL ? (const char *)t : "?");
+	} else if (src != SQLITE_DONE) {
+		rc = dberr(st, what, err);
+	}
+	(void)sqlite3_finalize(s); /* repeats the step's result */
+	return rc;
+}
+
+/* One step, from 'from' to from + 1, in one transaction with its
+ * user_version bump.  A table rebuild must not fire the foreign key
+ * actions of the table it drops, and PRAGMA foreign_keys cannot change
+ * inside a transaction: so it is switched off around the transaction and
+ * the keys are checked before COMMIT instead. */
+static enum pv_code
+migrate_step(struct store *st, int64_t from, const char *sql,
+    struct pv_err *err)
+{
+	struct pv_err e2;
+	char *what;
+	enum pv_code rc, rc2;
+
+	what = xasprintf("migrate from schema version %" PRId64, from);
+	rc = exec_sql(st, "PRAGMA foreign_keys = OFF", what, err);
+	if (rc != PV_OK)
+		goto out;
+	rc = tx_begin(st, err);
+	if (rc == PV_OK) {
+		rc = exec_sql(st, sql, what, err);
+		if (rc == PV_OK)
+			rc = fk_check(st, what, err);
+		if (rc == PV_OK)
+			rc = tx_commit(st, err);
+		else
+			tx_rollback(st);
+	}
+	/* On again whatever happened; a failure here is reported only if
+	 * nothing failed before. */
+	rc2 = exec_sql(st, "PRAGMA foreign_keys = ON", what,
+	    rc == PV_OK ? err : &e2);
+	if (rc == PV_OK)
+		rc = rc2;
+	if (rc == PV_OK)
+		log_info("state %s: schema upgraded from version %" PRId64
+		         " to %" PRId64,
+		    st->path, from, from + 1);
+out:
+	free(what);
+	return rc;
+}
+
 /*
  * Bring an older schema forward, one version at a time, each step in one
- * transaction with its user_version bump.  Version 1 is the first one,
- * so there is nothing to do yet; a version-2 popvault adds
- *	case 1: ALTER TABLE ...; PRAGMA user_version = 2;
- * here.
+ * transaction with its user_version bump (migrate_step), so that a crash
+ * leaves either the old version or the new one.  To add version N + 1:
+ * a case N here, the new tables in schema_sql, STORE_SCHEMA_VERSION, and
+ * a unit test that opens a version-N file.
  */
 static enum pv_code
 migrate(struct store *st, int64_t from, struct pv_err *err)
 {
+	enum pv_code rc = PV_OK;
+
 	if (from == STORE_SCHEMA_VERSION)
 		return PV_OK;
 	if (st->rdonly)
@@ -917,9 +1129,19 @@ migrate(struct store *st, int64_t from, struct pv_err *err)
 		    "state %s has schema version %" PRId64
 		    "; run a backup once to upgrade it",
 		    st->path, from);
-	return pv_errf(err, PV_EINTERNAL,
-	    "state %s: no migration from schema version %" PRId64, st->path,
-	    from);
+	while (rc == PV_OK && from < STORE_SCHEMA_VERSION) {
+		switch (from) {
+		case 1:
+			rc = migrate_step(st, from, migrate_1_2_sql, err);
+			break;
+		default:
+			return pv_errf(err, PV_EINTERNAL,
+			    "state %s: no migration from schema version %" PRId64,
+			    st->path, from);
+		}
+		from++;
+	}
+	return rc;
 }
 
 static enum pv_code
@@ -1255,7 +1477,9 @@ store_msg_add(struct store *st, const struct store_msg *m, struct pv_err *err)
 		return pv_errf(err, PV_EINTERNAL,
 		    "state %s: add message: bad digest or date source",
 		    st->path);
-	rc = prep(st, S_MSG_ADD, &s, err);
+	/* Volume 0: the message went to an IMAP target only; its upload
+	 * is DONE in the same transaction, so the row is DONE at once. */
+	rc = prep(st, m->volume_id == 0 ? S_MSG_ADD_NOVOL : S_MSG_ADD, &s, err);
 	if (rc != PV_OK)
 		return rc;
 	if (bind_text(s, 1, m->account) != SQLITE_OK ||
@@ -1270,7 +1494,8 @@ store_msg_add(struct store *st, const struct store_msg *m, struct pv_err *err)
 	    sqlite3_bind_int(s, 9, m->date_off) != SQLITE_OK ||
 	    bind_text(s, 10, m->date_src) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 11, m->first_seen) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 12, m->volume_id) != SQLITE_OK)
+	    (m->volume_id != 0 &&
+	        sqlite3_bind_int64(s, 12, m->volume_id) != SQLITE_OK))
 		return bind_failed(st, s, "add message", err);
 	rc = run_stmt(st, s, "add message", &changes, err);
 	if (rc == PV_OK && changes != 1)
@@ -1836,6 +2061,516 @@ store_done_each(struct store *st,
 	}
 	if (src != SQLITE_DONE)
 		rc = dberr(st, "done rows", err);
+out:
+	release(s);
+	return rc;
+}
+
+/* ---- messages, all of them ---- */
+
+enum pv_code
+store_msg_each(struct store *st, const char *account,
+    enum pv_code (
+        *cb)(void *arg, const struct store_msg *m, struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct store_msg m;
+	sqlite3_stmt *s = NULL;
+	const void *u;
+	int src, ulen;
+	enum pv_code rc;
+
+	rc = prep(st, account == NULL ? S_MSG_EACH_ALL : S_MSG_EACH_ACCT, &s,
+	    err);
+	if (rc != PV_OK)
+		return rc;
+	if (account != NULL && bind_text(s, 1, account) != SQLITE_OK)
+		return bind_failed(st, s, "list messages", err);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		/* The column is a blob: no text conversion in the way. */
+		u = sqlite3_column_blob(s, 1);
+		ulen = sqlite3_column_bytes(s, 1);
+		m.account = (const char *)sqlite3_column_text(s, 0);
+		m.date_src = (const char *)sqlite3_column_text(s, 9);
+		if (m.account == NULL || m.date_src == NULL ||
+		    (u == NULL && ulen > 0)) {
+			rc = dberr(st, "list messages", err);
+			goto out;
+		}
+		m.uidl = u != NULL ? (const char *)u : "";
+		m.uidl_len = (size_t)(ulen > 0 ? ulen : 0);
+		col_hex(s, 2, m.sha256);
+		m.size = (uint64_t)sqlite3_column_int64(s, 3);
+		m.list_size = (uint64_t)sqlite3_column_int64(s, 4);
+		m.message_id = (const char *)sqlite3_column_text(s, 5);
+		col_hex(s, 6, m.canon);
+		m.date = sqlite3_column_int64(s, 7);
+		m.date_off = sqlite3_column_int(s, 8);
+		m.first_seen = sqlite3_column_int64(s, 10);
+		m.volume_id = sqlite3_column_int64(s, 11); /* NULL: 0 */
+		m.state =
+		    sqlite3_column_int(s, 12) == 1 ? STORE_DONE : STORE_PENDING;
+		m.deleted_at = sqlite3_column_int64(s, 13);
+		rc = cb(arg, &m, err);
+		if (rc != PV_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = dberr(st, "list messages", err);
+out:
+	release(s);
+	return rc;
+}
+
+enum pv_code
+store_msgid_variants(struct store *st, const char *message_id, unsigned *n,
+    struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	*n = 0;
+	if (message_id == NULL)
+		return PV_OK; /* no Message-ID, no row gives it */
+	rc = prep(st, S_MSGID_VARIANTS, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, message_id) != SQLITE_OK)
+		return bind_failed(st, s, "Message-ID variants", err);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(s, 0);
+
+		*n = v > 0 && v <= UINT_MAX ? (unsigned)v
+		                            : (v > 0 ? UINT_MAX : 0);
+	} else {
+		rc = dberr(st, "Message-ID variants", err);
+	}
+	release(s);
+	return rc;
+}
+
+/* ---- IMAP targets ---- */
+
+/* What an upload row may say: the strings handed out are these. */
+static const char *const upl_date_srcs[] = {"received", "date", "fetched",
+    "archive", NULL};
+static const char *const upl_hows[] = {"appended", "found", NULL};
+
+/* The static entry of 'list' equal to v, or NULL. */
+static const char *
+pick(const char *const *list, const char *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], v) == 0)
+			return list[i];
+	return NULL;
+}
+
+static enum pv_code
+check_target(struct store *st, int64_t target_id, const char *sha256,
+    const char *what, struct pv_err *err)
+{
+	if (target_id <= 0 || sha256 == NULL || !is_hex64(sha256))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: %s: bad target or digest", st->path, what);
+	return PV_OK;
+}
+
+/* Run a cached statement without bindings (SAVEPOINT and friends). */
+static enum pv_code
+run_plain(struct store *st, enum stmt_id id, const char *what,
+    struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	rc = prep(st, id, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	return run_stmt(st, s, what, NULL, err);
+}
+
+/* The target row: *found, and if so *id and *uv. */
+static enum pv_code
+target_find(struct store *st, const char *key, const char *folder, bool *found,
+    int64_t *id, uint32_t *uv, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_TGT_GET, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, key) != SQLITE_OK ||
+	    bind_text(s, 2, folder) != SQLITE_OK)
+		return bind_failed(st, s, "target", err);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		*found = true;
+		*id = sqlite3_column_int64(s, 0);
+		*uv = (uint32_t)sqlite3_column_int64(s, 1);
+	} else if (src == SQLITE_DONE) {
+		*found = false;
+	} else {
+		rc = dberr(st, "target", err);
+	}
+	release(s);
+	return rc;
+}
+
+/* The work of store_target_get, inside a transaction or savepoint. */
+static enum pv_code
+target_get_locked(struct store *st, const char *key, const char *folder,
+    uint32_t uidvalidity, int64_t *id, bool *reset, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	uint32_t old = 0;
+	bool found = false;
+	int n = 0;
+	enum pv_code rc;
+
+	rc = target_find(st, key, folder, &found, id, &old, err);
+	if (rc != PV_OK)
+		return rc;
+	if (!found) {
+		rc = prep(st, S_TGT_ADD, &s, err);
+		if (rc != PV_OK)
+			return rc;
+		if (bind_text(s, 1, key) != SQLITE_OK ||
+		    bind_text(s, 2, folder) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 3, uidvalidity) != SQLITE_OK)
+			return bind_failed(st, s, "add target", err);
+		rc = run_stmt(st, s, "add target", NULL, err);
+		if (rc == PV_OK)
+			*id = sqlite3_last_insert_rowid(st->db);
+		return rc;
+	}
+	/* 0 is "not known": it neither resets nor forgets a known one. */
+	if (uidvalidity == 0 || uidvalidity == old)
+		return PV_OK;
+	if (old != 0) {
+		/* The folder was recreated: its UIDs, and whatever we
+		 * recorded as being in it, are gone. */
+		rc = run_id(st, S_TGT_RESET, *id, "reset target", &n, err);
+		if (rc != PV_OK)
+			return rc;
+		*reset = true;
+		log_info("state %s: target %s folder %s has a new UIDVALIDITY "
+		         "(%" PRIu32 ", was %" PRIu32 "): forgot %d upload(s)",
+		    st->path, key, folder, uidvalidity, old, n);
+	}
+	rc = prep(st, S_TGT_SET_UV, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, *id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, uidvalidity) != SQLITE_OK)
+		return bind_failed(st, s, "reset target", err);
+	return run_stmt(st, s, "reset target", NULL, err);
+}
+
+enum pv_code
+store_target_get(struct store *st, const char *key, const char *folder,
+    uint32_t uidvalidity, int64_t *id, bool *reset, struct pv_err *err)
+{
+	struct pv_err e2;
+	int64_t tid = 0;
+	bool rs = false, own;
+	enum pv_code rc;
+
+	rc = writable(st, "target", err);
+	if (rc != PV_OK)
+		return rc;
+	if (key == NULL || folder == NULL)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: target: no key or folder", st->path);
+	/* Our own transaction outside one (BEGIN IMMEDIATE, as always);
+	 * inside the caller's, a savepoint, so that a failure undoes this
+	 * call and nothing of the caller's. */
+	own = !in_tx(st);
+	rc = own ? tx_begin(st, err)
+	         : run_plain(st, S_SAVEPOINT, "target savepoint", err);
+	if (rc != PV_OK)
+		return rc;
+	rc = target_get_locked(st, key, folder, uidvalidity, &tid, &rs, err);
+	if (own) {
+		if (rc == PV_OK)
+			rc = tx_commit(st, err);
+		else
+			tx_rollback(st);
+	} else if (rc == PV_OK) {
+		rc = run_plain(st, S_SP_RELEASE, "target savepoint", err);
+	} else if (in_tx(st)) {
+		/* SQLite may have rolled back everything already (I/O
+		 * error); then there is no savepoint left to go back to. */
+		if (run_plain(st, S_SP_ROLLBACK, "target savepoint", &e2) !=
+		        PV_OK ||
+		    run_plain(st, S_SP_RELEASE, "target savepoint", &e2) !=
+		        PV_OK)
+			log_warnx("%s", e2.msg);
+	}
+	if (rc == PV_OK) {
+		*id = tid;
+		*reset = rs;
+	}
+	return rc;
+}
+
+/* Column values of an upload row (S_UPL_GET, S_UPL_EACH) into *u, with
+ * date_src and how as the static strings. */
+static enum pv_code
+upload_row(struct store *st, sqlite3_stmt *s, struct store_upload *u,
+    struct pv_err *err)
+{
+	const char *dsrc, *how;
+
+	memset(u, 0, sizeof(*u));
+	col_hex(s, 0, u->sha256);
+	u->state =
+	    sqlite3_column_int(s, 1) == 1 ? STORE_UPL_DONE : STORE_UPL_INTENT;
+	u->uidvalidity = (uint32_t)sqlite3_column_int64(s, 2);
+	u->uid = (uint32_t)sqlite3_column_int64(s, 3);
+	u->uidnext = (uint32_t)sqlite3_column_int64(s, 4);
+	u->internaldate = sqlite3_column_int64(s, 5);
+	u->date_off = sqlite3_column_int(s, 6);
+	dsrc = (const char *)sqlite3_column_text(s, 7);
+	how = (const char *)sqlite3_column_text(s, 8);
+	u->date_src = pick(upl_date_srcs, dsrc);
+	u->how = pick(upl_hows, how);
+	u->when = sqlite3_column_int64(s, 9);
+	if (u->date_src == NULL ||
+	    (u->state == STORE_UPL_DONE) != (u->how != NULL))
+		return pv_errf(err, PV_EIO,
+		    "state %s: upload row of %s has an unknown date source or kind (%s, %s); refusing to use it",
+		    st->path, u->sha256, dsrc != NULL ? dsrc : "NULL",
+		    how != NULL ? how : "NULL");
+	return PV_OK;
+}
+
+enum pv_code
+store_upload_get(struct store *st, int64_t target_id, const char *sha256,
+    bool *found, struct store_upload *out, struct pv_err *err)
+{
+	struct store_upload u;
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = check_target(st, target_id, sha256, "look up upload", err);
+	if (rc != PV_OK)
+		return rc;
+	rc = prep(st, S_UPL_GET, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, target_id) != SQLITE_OK ||
+	    bind_text(s, 2, sha256) != SQLITE_OK)
+		return bind_failed(st, s, "look up upload", err);
+	src = sqlite3_step(s);
+	if (src == SQLITE_DONE) {
+		*found = false;
+	} else if (src == SQLITE_ROW) {
+		rc = upload_row(st, s, &u, err);
+		if (rc == PV_OK) {
+			*out = u;
+			*found = true;
+		}
+	} else {
+		rc = dberr(st, "look up upload", err);
+	}
+	release(s);
+	return rc;
+}
+
+/* Bind ?1..?8 of S_UPL_INTENT/S_UPL_DONE; false if one failed. */
+static bool
+bind_upload(sqlite3_stmt *s, int64_t target_id, const struct store_upload *u)
+{
+	return sqlite3_bind_int64(s, 1, target_id) == SQLITE_OK &&
+	       bind_text(s, 2, u->sha256) == SQLITE_OK &&
+	       sqlite3_bind_int64(s, 3, u->uidvalidity) == SQLITE_OK &&
+	       sqlite3_bind_int64(s, 4, u->uid) == SQLITE_OK &&
+	       sqlite3_bind_int64(s, 5, u->uidnext) == SQLITE_OK &&
+	       sqlite3_bind_int64(s, 6, u->internaldate) == SQLITE_OK &&
+	       sqlite3_bind_int(s, 7, u->date_off) == SQLITE_OK &&
+	       bind_text(s, 8, u->date_src) == SQLITE_OK;
+}
+
+static enum pv_code
+check_upload(struct store *st, int64_t target_id, const struct store_upload *u,
+    const char *what, struct pv_err *err)
+{
+	enum pv_code rc;
+
+	rc = writable(st, what, err);
+	if (rc == PV_OK)
+		rc = check_target(st, target_id, u->sha256, what, err);
+	if (rc != PV_OK)
+		return rc;
+	if (pick(upl_date_srcs, u->date_src) == NULL)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: %s: bad date source", st->path, what);
+	return PV_OK;
+}
+
+enum pv_code
+store_upload_intent(struct store *st, int64_t target_id,
+    const struct store_upload *u, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	enum pv_code rc;
+
+	rc = check_upload(st, target_id, u, "upload intent", err);
+	if (rc != PV_OK)
+		return rc;
+	rc = prep(st, S_UPL_INTENT, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (!bind_upload(s, target_id, u) ||
+	    sqlite3_bind_int64(s, 9, u->when) != SQLITE_OK)
+		return bind_failed(st, s, "upload intent", err);
+	rc = run_stmt(st, s, "upload intent", &changes, err);
+	if (rc == PV_OK && changes != 1)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: upload intent: %s is done in target %" PRId64
+		    " already; a done upload never goes back",
+		    st->path, u->sha256, target_id);
+	return rc;
+}
+
+enum pv_code
+store_upload_done(struct store *st, int64_t target_id,
+    const struct store_upload *u, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_code rc;
+
+	rc = check_upload(st, target_id, u, "upload done", err);
+	if (rc != PV_OK)
+		return rc;
+	if (pick(upl_hows, u->how) == NULL)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: upload done: 'how' must be appended or found",
+		    st->path);
+	rc = prep(st, S_UPL_DONE, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (!bind_upload(s, target_id, u) ||
+	    bind_text(s, 9, u->how) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 10, u->when) != SQLITE_OK)
+		return bind_failed(st, s, "upload done", err);
+	return run_stmt(st, s, "upload done", NULL, err);
+}
+
+enum pv_code
+store_upload_drop(struct store *st, int64_t target_id, const char *sha256,
+    struct pv_err *err)
+{
+	struct store_upload u;
+	sqlite3_stmt *s = NULL;
+	int changes = 0;
+	bool found = false;
+	enum pv_code rc;
+
+	rc = writable(st, "drop upload", err);
+	if (rc == PV_OK)
+		rc = check_target(st, target_id, sha256, "drop upload", err);
+	if (rc != PV_OK)
+		return rc;
+	rc = prep(st, S_UPL_DROP, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, target_id) != SQLITE_OK ||
+	    bind_text(s, 2, sha256) != SQLITE_OK)
+		return bind_failed(st, s, "drop upload", err);
+	rc = run_stmt(st, s, "drop upload", &changes, err);
+	if (rc != PV_OK || changes == 1)
+		return rc;
+	/* Nothing deleted: no row (fine) or a DONE one (never removed). */
+	rc = store_upload_get(st, target_id, sha256, &found, &u, err);
+	if (rc == PV_OK && found)
+		rc = pv_errf(err, PV_EINTERNAL,
+		    "state %s: drop upload: %s is done in target %" PRId64
+		    "; a done upload is never removed",
+		    st->path, sha256, target_id);
+	return rc;
+}
+
+enum pv_code
+store_upload_each(struct store *st, int64_t target_id,
+    enum store_upl_state state,
+    enum pv_code (
+        *cb)(void *arg, const struct store_upload *u, struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct store_upload u;
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_UPL_EACH, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, target_id) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, state == STORE_UPL_DONE ? 1 : 0) !=
+	        SQLITE_OK)
+		return bind_failed(st, s, "list uploads", err);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = upload_row(st, s, &u, err);
+		if (rc == PV_OK)
+			rc = cb(arg, &u, err);
+		if (rc != PV_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = dberr(st, "list uploads", err);
+out:
+	release(s);
+	return rc;
+}
+
+enum pv_code
+store_target_each(struct store *st, const char *key,
+    enum pv_code (
+        *cb)(void *arg, const struct store_target *t, struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct store_target t;
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	if (key == NULL)
+		return pv_errf(err, PV_EINTERNAL, "state %s: targets: no key",
+		    st->path);
+	rc = prep(st, S_TGT_EACH, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, key) != SQLITE_OK)
+		return bind_failed(st, s, "list targets", err);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		t.id = sqlite3_column_int64(s, 0);
+		t.key = (const char *)sqlite3_column_text(s, 1);
+		t.folder = (const char *)sqlite3_column_text(s, 2);
+		t.uidvalidity = (uint32_t)sqlite3_column_int64(s, 3);
+		if (t.key == NULL || t.folder == NULL) {
+			rc = dberr(st, "list targets", err);
+			goto out;
+		}
+		rc = cb(arg, &t, err);
+		if (rc != PV_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = dberr(st, "list targets", err);
 out:
 	release(s);
 	return rc;

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sqlite3.h> /* only to build a version-1 file as it was */
 
 #include "err.h"
 #include "log.h"
@@ -306,6 +308,53 @@ in_child(int (*fn)(const char *path), const char *path)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* An upload of content n recorded at time 'when'. */
+static void
+upl_init(struct store_upload *u, unsigned n, int64_t when)
+{
+	memset(u, 0, sizeof(*u));
+	sha_of(n, u->sha256);
+	u->state = STORE_UPL_INTENT;
+	u->uidvalidity = 100;
+	u->uidnext = 50;
+	u->internaldate = 1700000000;
+	u->date_off = 60;
+	u->date_src = "date";
+	u->when = when;
+}
+
+/* A target id, created or found; fails the test on error. */
+static int64_t
+target(struct store *st, const char *folder, uint32_t uidvalidity, bool *reset)
+{
+	struct pv_err err;
+	int64_t id = -1;
+	bool rs = true;
+
+	if (store_target_get(st, "me@imap.example:993", folder, uidvalidity,
+	        &id, &rs, &err) != PV_OK)
+		fail_msg("store_target_get: %s", err.msg);
+	assert_true(id > 0);
+	if (reset != NULL)
+		*reset = rs;
+	return id;
+}
+
+/* -1 no upload row of content n, else its state. */
+static int
+upl_state(struct store *st, int64_t tid, unsigned n)
+{
+	struct store_upload u;
+	struct pv_err err;
+	char sha[65];
+	bool found = false;
+
+	sha_of(n, sha);
+	assert_int_equal(store_upload_get(st, tid, sha, &found, &u, &err),
+	    PV_OK);
+	return found ? (int)u.state : -1;
+}
+
 /* ---- opening ---- */
 
 static void
@@ -476,13 +525,15 @@ static void
 test_store_future_schema_is_refused_unchanged(void **state)
 {
 	struct fix *f = *state;
-	char *before, *after;
+	char *before, *after, want[64];
 	size_t n, m;
 
 	make_state(f->path, 10);
 	patch_be32(f->path, 60, STORE_SCHEMA_VERSION + 1); /* user_version */
 	before = slurp(f->path, &n);
-	open_fails(f->path, 0, PV_ECONFIG, "has schema version 2");
+	assert_true(snprintf(want, sizeof(want), "has schema version %d",
+	                STORE_SCHEMA_VERSION + 1) > 0);
+	open_fails(f->path, 0, PV_ECONFIG, want);
 	open_fails(f->path, STORE_READONLY, PV_ECONFIG, "upgrade popvault");
 	after = slurp(f->path, &m);
 	assert_int_equal(m, n);
@@ -721,9 +772,11 @@ static void
 test_store_readonly_refuses_writes(void **state)
 {
 	struct fix *f = *state;
+	struct store_upload u;
 	struct store *st;
 	struct pv_err err;
 	int64_t id = 0, run = 0;
+	bool reset = false;
 
 	make_state(f->path, 1);
 	st = open_ok(f->path, STORE_READONLY);
@@ -732,6 +785,15 @@ test_store_readonly_refuses_writes(void **state)
 	assert_int_equal(id, 0);
 	assert_int_equal(store_begin(st, &err), PV_EINTERNAL);
 	assert_int_equal(store_run_begin(st, "backup", 1, &run, &err),
+	    PV_EINTERNAL);
+	assert_int_equal(store_target_get(st, "k", "INBOX", 1, &id, &reset,
+	                     &err),
+	    PV_EINTERNAL);
+	assert_int_equal(id, 0);
+	upl_init(&u, 1, 7);
+	assert_int_equal(store_upload_intent(st, 1, &u, &err), PV_EINTERNAL);
+	assert_int_equal(store_upload_done(st, 1, &u, &err), PV_EINTERNAL);
+	assert_int_equal(store_upload_drop(st, 1, u.sha256, &err),
 	    PV_EINTERNAL);
 	assert_int_equal(msg_state(st, "acct", "u0"), STORE_DONE);
 	store_close(st);
@@ -1218,6 +1280,713 @@ test_store_done_each_lists_done_volumes_then_done_messages(void **state)
 	store_close(st);
 }
 
+/* ---- IMAP targets (schema 2) ---- */
+
+struct seen {
+	size_t n;
+	struct store_status s[8];
+	char names[8][32];
+	char errors[8][64];
+};
+
+static enum pv_code
+collect(void *arg, const struct store_status *s, struct pv_err *err)
+{
+	struct seen *c = arg;
+
+	(void)err;
+	if (c->n == 8)
+		return PV_EINTERNAL;
+	c->s[c->n] = *s;
+	(void)snprintf(c->names[c->n], 32, "%s", s->account);
+	(void)snprintf(c->errors[c->n], 64, "%s",
+	    s->last_error != NULL ? s->last_error : "(none)");
+	c->n++;
+	return PV_OK;
+}
+
+
+struct tgt_seen {
+	char rows[8][64];
+	size_t n;
+};
+
+static enum pv_code
+collect_target(void *arg, const struct store_target *t, struct pv_err *err)
+{
+	struct tgt_seen *c = arg;
+
+	(void)err;
+	assert_true(c->n < 8);
+	assert_true(snprintf(c->rows[c->n], sizeof(c->rows[0]),
+	                "%" PRId64 " %s %s %" PRIu32, t->id, t->key, t->folder,
+	                t->uidvalidity) > 0);
+	c->n++;
+	return PV_OK;
+}
+
+static void
+test_store_target_get_returns_the_same_id(void **state)
+{
+	struct store *st = mem_store();
+	struct tgt_seen c;
+	struct pv_err err;
+	int64_t a, b, x, other = 0;
+	bool reset = true;
+
+	(void)state;
+	a = target(st, "INBOX", 100, &reset);
+	assert_false(reset);
+	x = target(st, "Archive/2023", 7, &reset);
+	assert_false(reset);
+	assert_true(x != a);
+	b = target(st, "INBOX", 100, &reset);
+	assert_int_equal(b, a);
+	assert_false(reset);
+	/* The same folder of another account is another target. */
+	assert_int_equal(store_target_get(st, "you@imap.example:993", "INBOX",
+	                     100, &other, &reset, &err),
+	    PV_OK);
+	assert_true(other != a && other != x);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_target_each(st, "me@imap.example:993",
+	                     collect_target, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.n, 2); /* folder order, this key only */
+	assert_true(strstr(c.rows[0], " Archive/2023 7") != NULL);
+	assert_true(strstr(c.rows[1], " INBOX 100") != NULL);
+	store_close(st);
+}
+
+static void
+test_store_new_uidvalidity_forgets_the_targets_uploads(void **state)
+{
+	struct store *st = mem_store();
+	struct store_upload u;
+	struct tgt_seen c;
+	struct pv_err err;
+	int64_t t, t2;
+	bool reset = true;
+
+	(void)state;
+	t = target(st, "INBOX", 100, NULL);
+	t2 = target(st, "Sent", 5, NULL);
+	upl_init(&u, 1, 10);
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	upl_init(&u, 2, 11);
+	u.how = "appended";
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	assert_int_equal(store_upload_done(st, t2, &u, &err), PV_OK);
+	/* Unknown (0) resets nothing and forgets nothing. */
+	assert_int_equal(target(st, "INBOX", 0, &reset), t);
+	assert_false(reset);
+	assert_int_equal(upl_state(st, t, 2), STORE_UPL_DONE);
+	/* Inside the caller's transaction, the reset is the caller's: a
+	 * rollback undoes it. */
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	assert_int_equal(target(st, "INBOX", 300, &reset), t);
+	assert_true(reset);
+	assert_int_equal(upl_state(st, t, 2), -1);
+	store_rollback(st);
+	assert_int_equal(upl_state(st, t, 2), STORE_UPL_DONE);
+	/* And outside one it is its own. */
+	assert_int_equal(target(st, "INBOX", 200, &reset), t);
+	assert_true(reset);
+	assert_int_equal(upl_state(st, t, 1), -1);
+	assert_int_equal(upl_state(st, t, 2), -1);
+	assert_int_equal(upl_state(st, t2, 2), STORE_UPL_DONE);
+	assert_int_equal(target(st, "INBOX", 200, &reset), t);
+	assert_false(reset);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_target_each(st, "me@imap.example:993",
+	                     collect_target, &c, &err),
+	    PV_OK);
+	assert_true(strstr(c.rows[0], " INBOX 200") != NULL);
+	store_close(st);
+}
+
+static void
+test_store_upload_intent_then_done(void **state)
+{
+	struct store *st = mem_store();
+	struct store_upload u, g;
+	struct pv_err err;
+	int64_t t;
+	bool found = false;
+
+	(void)state;
+	t = target(st, "INBOX", 100, NULL);
+	upl_init(&u, 3, 1000);
+	u.how = "found"; /* ignored for an intent */
+	u.state = STORE_UPL_DONE;
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	memset(&g, 0x5a, sizeof(g));
+	assert_int_equal(store_upload_get(st, t, u.sha256, &found, &g, &err),
+	    PV_OK);
+	assert_true(found);
+	assert_int_equal(g.state, STORE_UPL_INTENT);
+	assert_null(g.how);
+	assert_string_equal(g.sha256, u.sha256);
+	assert_int_equal(g.uidnext, 50);
+	assert_int_equal(g.uidvalidity, 100);
+	assert_int_equal(g.internaldate, 1700000000);
+	assert_int_equal(g.date_off, 60);
+	assert_string_equal(g.date_src, "date");
+	assert_int_equal(g.when, 1000);
+	/* A second intent (a retry) replaces the first. */
+	u.uidnext = 51;
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	assert_int_equal(store_upload_get(st, t, u.sha256, &found, &g, &err),
+	    PV_OK);
+	assert_int_equal(g.uidnext, 51);
+	u.how = "appended";
+	u.uid = 4000000000u; /* UIDs are unsigned 32-bit */
+	u.date_src = "archive";
+	u.when = 1001;
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_upload_get(st, t, u.sha256, &found, &g, &err),
+	    PV_OK);
+	assert_int_equal(g.state, STORE_UPL_DONE);
+	assert_string_equal(g.how, "appended");
+	assert_int_equal(g.uid, 4000000000u);
+	assert_string_equal(g.date_src, "archive");
+	assert_int_equal(g.when, 1001);
+	/* Unknown content: not found, *out untouched. */
+	memset(&g, 0x5a, sizeof(g));
+	sha_of(99, u.sha256);
+	found = true;
+	assert_int_equal(store_upload_get(st, t, u.sha256, &found, &g, &err),
+	    PV_OK);
+	assert_false(found);
+	assert_int_equal(g.uid, 0x5a5a5a5a);
+	/* What the contract refuses. */
+	u.how = "maybe";
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_EINTERNAL);
+	u.how = "found";
+	u.date_src = "guessed";
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_EINTERNAL);
+	u.date_src = "date";
+	u.sha256[0] = 'A';
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_EINTERNAL);
+	assert_int_equal(store_upload_get(st, t, u.sha256, &found, &g, &err),
+	    PV_EINTERNAL);
+	sha_of(99, u.sha256);
+	assert_int_equal(store_upload_intent(st, t + 100, &u, &err),
+	    PV_EINTERNAL); /* no such target: the foreign key */
+	store_close(st);
+}
+
+static void
+test_store_upload_intent_over_done_is_refused(void **state)
+{
+	struct store *st = mem_store();
+	struct store_upload u, g;
+	struct pv_err err;
+	int64_t t;
+	bool found = false;
+
+	(void)state;
+	t = target(st, "INBOX", 100, NULL);
+	upl_init(&u, 4, 1000);
+	u.how = "found";
+	u.uid = 17;
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	u.uid = 0;
+	u.uidnext = 99;
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_EINTERNAL);
+	assert_non_null(strstr(err.msg, "never goes back"));
+	assert_int_equal(store_upload_get(st, t, u.sha256, &found, &g, &err),
+	    PV_OK);
+	assert_int_equal(g.state, STORE_UPL_DONE);
+	assert_int_equal(g.uid, 17);
+	assert_int_equal(g.uidnext, 50);
+	store_close(st);
+}
+
+static void
+test_store_upload_drop_removes_an_intent_never_a_done(void **state)
+{
+	struct store *st = mem_store();
+	struct store_upload u;
+	struct pv_err err;
+	int64_t t;
+
+	(void)state;
+	t = target(st, "INBOX", 100, NULL);
+	upl_init(&u, 5, 1);
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	assert_int_equal(store_upload_drop(st, t, u.sha256, &err), PV_OK);
+	assert_int_equal(upl_state(st, t, 5), -1);
+	/* No row: nothing to do. */
+	assert_int_equal(store_upload_drop(st, t, u.sha256, &err), PV_OK);
+	u.how = "appended";
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	assert_int_equal(store_upload_drop(st, t, u.sha256, &err),
+	    PV_EINTERNAL);
+	assert_int_equal(upl_state(st, t, 5), STORE_UPL_DONE);
+	store_close(st);
+}
+
+struct upl_seen {
+	unsigned sha[8]; /* last 4 hex digits of each */
+	size_t n;
+	size_t stop_at; /* 0: never */
+};
+
+static enum pv_code
+collect_upload(void *arg, const struct store_upload *u, struct pv_err *err)
+{
+	struct upl_seen *c = arg;
+
+	assert_true(c->n < 8);
+	c->sha[c->n++] = (unsigned)strtoul(u->sha256 + 60, NULL, 16);
+	if (c->stop_at != 0 && c->n == c->stop_at)
+		return pv_errf(err, PV_EABORT, "stop");
+	return PV_OK;
+}
+
+static void
+test_store_upload_each_lists_oldest_first_by_state(void **state)
+{
+	struct store *st = mem_store();
+	struct store_upload u;
+	struct upl_seen c;
+	struct pv_err err;
+	int64_t t, t2;
+
+	(void)state;
+	t = target(st, "INBOX", 100, NULL);
+	t2 = target(st, "Other", 100, NULL);
+	/* Recorded in the order 9, 3, 7, 5; times deliberately reversed:
+	 * the order is the order of recording. */
+	upl_init(&u, 9, 40);
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	upl_init(&u, 3, 30);
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	upl_init(&u, 7, 20);
+	u.how = "appended";
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	upl_init(&u, 5, 10);
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	upl_init(&u, 1, 10);
+	assert_int_equal(store_upload_intent(st, t2, &u, &err), PV_OK);
+	/* 9 becomes DONE: it leaves the INTENT list. */
+	upl_init(&u, 9, 50);
+	u.how = "found";
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_upload_each(st, t, STORE_UPL_INTENT,
+	                     collect_upload, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.sha[0], 3);
+	assert_int_equal(c.sha[1], 5);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_upload_each(st, t, STORE_UPL_DONE,
+	                     collect_upload, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.sha[0], 9);
+	assert_int_equal(c.sha[1], 7);
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 1;
+	assert_int_equal(store_upload_each(st, t, STORE_UPL_INTENT,
+	                     collect_upload, &c, &err),
+	    PV_EABORT);
+	assert_int_equal(c.n, 1);
+	store_close(st);
+}
+
+static void
+test_store_msg_without_volume_is_done_and_not_archived(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m, g;
+	struct done_seen c;
+	struct pv_err err;
+	char sha[65];
+	bool found = false;
+	int64_t vol;
+
+	(void)state;
+	sha_of(42, sha);
+	msg_init(&m, "imap-only", "u1", 2, sha, 0);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_msg_get(st, "imap-only", "u1", 2, &g, &found,
+	                     &err),
+	    PV_OK);
+	assert_true(found);
+	assert_int_equal(g.state, STORE_DONE);
+	assert_int_equal(g.volume_id, 0);
+	store_msg_clear(&g);
+	/* Still unique per (account, UIDL). */
+	assert_int_equal(store_msg_add(st, &m, &err), PV_EINTERNAL);
+	/* An archived one beside it, so that the walk is not empty. */
+	vol = volume(st, "v1");
+	add_msg(st, "archived", "u2", 43, vol);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_done_each(st, collect_done, &c, &err), PV_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.rows[0], "v v1");
+	assert_string_equal(c.rows[1], "m archived 002b");
+	/* status counts it: it is done. */
+	{
+		struct seen ss;
+
+		memset(&ss, 0, sizeof(ss));
+		assert_int_equal(store_status_each(st, collect, &ss, &err),
+		    PV_OK);
+		assert_int_equal(ss.n, 2);
+		assert_string_equal(ss.names[1], "imap-only");
+		assert_int_equal(ss.s[1].messages, 1);
+		assert_int_equal(ss.s[1].bytes, 1234);
+		assert_int_equal(ss.s[1].pending, 0);
+		assert_int_equal(ss.s[1].newest, 1700000100);
+	}
+	/* Volume operations do not touch it. */
+	vol = volume(st, "v2");
+	assert_int_equal(store_volume_drop(st, vol, &err), PV_OK);
+	assert_int_equal(msg_state(st, "imap-only", "u1"), STORE_DONE);
+	store_close(st);
+}
+
+struct msg_seen {
+	char rows[8][80];
+	size_t n;
+};
+
+static enum pv_code
+collect_msg(void *arg, const struct store_msg *m, struct pv_err *err)
+{
+	struct msg_seen *c = arg;
+
+	(void)err;
+	assert_true(c->n < 8);
+	assert_true(snprintf(c->rows[c->n], sizeof(c->rows[0]),
+	                "%s %.*s %.4s v%" PRId64 " s%d %s", m->account,
+	                (int)m->uidl_len, m->uidl, m->sha256 + 60, m->volume_id,
+	                (int)m->state,
+	                m->message_id != NULL ? m->message_id : "-") > 0);
+	c->n++;
+	return PV_OK;
+}
+
+static enum pv_code
+stop_msg(void *arg, const struct store_msg *m, struct pv_err *err)
+{
+	(void)arg;
+	(void)m;
+	return pv_errf(err, PV_EABORT, "stop");
+}
+
+static void
+test_store_msg_each_lists_every_row_in_account_order(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct msg_seen c;
+	struct pv_err err;
+	char sha[65];
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	add_msg(st, "b", "z-first", 1, vol);
+	add_msg(st, "a", "y", 2, vol);
+	add_msg(st, "b", "a-second", 3, vol);
+	sha_of(4, sha);
+	msg_init(&m, "a", "", 0, sha, 0); /* empty UIDL, no volume */
+	m.message_id = NULL;
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_msg_each(st, NULL, collect_msg, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.rows[0], "a y 0002 v1 s0 abc@example.org");
+	assert_string_equal(c.rows[1], "a  0004 v0 s1 -");
+	assert_string_equal(c.rows[2], "b z-first 0001 v1 s0 abc@example.org");
+	assert_string_equal(c.rows[3], "b a-second 0003 v1 s0 abc@example.org");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_msg_each(st, "b", collect_msg, &c, &err), PV_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.rows[0], "b z-first 0001 v1 s0 abc@example.org");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_msg_each(st, "nobody", collect_msg, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(store_msg_each(st, NULL, stop_msg, NULL, &err),
+	    PV_EABORT);
+	store_close(st);
+}
+
+static void
+test_store_msgid_variants_counts_distinct_canons(void **state)
+{
+	struct store *st = mem_store();
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	unsigned n = 99;
+	int64_t vol;
+
+	(void)state;
+	vol = volume(st, "v1");
+	assert_int_equal(store_msgid_variants(st, "abc@example.org", &n, &err),
+	    PV_OK);
+	assert_int_equal(n, 0);
+	/* Same canon twice (the same message in two mailboxes): 1. */
+	add_msg(st, "a", "u1", 1, vol);
+	add_msg(st, "b", "u1", 2, vol);
+	assert_int_equal(store_msgid_variants(st, "abc@example.org", &n, &err),
+	    PV_OK);
+	assert_int_equal(n, 1);
+	/* Another canon under the same ID: 2. */
+	sha_of(3, sha);
+	msg_init(&m, "c", "u1", 2, sha, vol);
+	sha_of(0xbeef, m.canon);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_msgid_variants(st, "abc@example.org", &n, &err),
+	    PV_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_msgid_variants(st, "ABC@example.org", &n, &err),
+	    PV_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_msgid_variants(st, NULL, &n, &err), PV_OK);
+	assert_int_equal(n, 0);
+	store_close(st);
+}
+
+/* The version-1 schema exactly as popvault 0.1 created it. */
+static const char v1_schema[] =
+    "CREATE TABLE volumes (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE blobs (\n"
+    "  sha256 TEXT NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),\n"
+    "  size INTEGER NOT NULL CHECK (size >= 0),\n"
+    "  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"
+    "  member TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX blobs_by_volume ON blobs (volume_id);\n"
+    "CREATE TABLE messages (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  account TEXT NOT NULL,\n"
+    "  uidl BLOB NOT NULL,\n"
+    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+    "  size INTEGER NOT NULL CHECK (size >= 0),\n"
+    "  list_size INTEGER NOT NULL CHECK (list_size >= 0),\n"
+    "  message_id TEXT,\n"
+    "  canon TEXT,\n"
+    "  date INTEGER NOT NULL,\n"
+    "  date_off INTEGER NOT NULL,\n"
+    "  date_src TEXT NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"
+    "  deleted_at INTEGER NOT NULL DEFAULT 0 CHECK (deleted_at >= 0),\n"
+    "  UNIQUE (account, uidl)\n"
+    ");\n"
+    "CREATE INDEX messages_by_volume ON messages (volume_id);\n"
+    "CREATE TABLE runs (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  command TEXT NOT NULL,\n"
+    "  started INTEGER NOT NULL,\n"
+    "  ended INTEGER,\n"
+    "  outcome TEXT\n"
+    ");\n"
+    "CREATE TABLE run_accounts (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs (id),\n"
+    "  account TEXT NOT NULL,\n"
+    "  seen INTEGER NOT NULL,\n"
+    "  fetched INTEGER NOT NULL,\n"
+    "  stored INTEGER NOT NULL,\n"
+    "  dups INTEGER NOT NULL,\n"
+    "  deleted INTEGER NOT NULL,\n"
+    "  failed INTEGER NOT NULL,\n"
+    "  bytes INTEGER NOT NULL,\n"
+    "  code TEXT NOT NULL,\n"
+    "  error TEXT,\n"
+    "  started INTEGER NOT NULL,\n"
+    "  ended INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (run_id, account)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX run_accounts_by_account ON run_accounts (account, ended);\n"
+    "PRAGMA application_id = 1886351478;\n" /* 0x706f7076 */
+    "PRAGMA user_version = 1;\n"
+    "INSERT INTO volumes VALUES (1, 'old.tar.gz', 1, 1600000000);\n"
+    "INSERT INTO blobs VALUES ('"
+    "00000000000000000000000000000000000000000000000000000000000000a1"
+    "', 321, 1, 'a1.eml');\n"
+    "INSERT INTO messages VALUES (7, 'old', X'75696431', '"
+    "00000000000000000000000000000000000000000000000000000000000000a1"
+    "', 321, 330, 'old@example.org', NULL, 1500000000, 120, 'date', "
+    "1600000000, 1, 1, 1650000000);\n"
+    "INSERT INTO runs VALUES (1, 'backup', 1600000000, 1600000100, 'ok');\n"
+    "INSERT INTO run_accounts VALUES (1, 'old', 1, 1, 1, 0, 0, 0, 321, "
+    "'ok', NULL, 1600000000, 1600000100);\n";
+
+/* A closed version-1 state file built with SQLite itself. */
+static void
+make_v1_state(const char *path)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, v1_schema, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("v1 schema: %s", msg != NULL ? msg : "?");
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* One integer from SQL on the closed file at path, read-only. */
+static int64_t
+file_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	assert_int_equal(sqlite3_finalize(s), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return v;
+}
+
+static void
+test_store_version_1_state_is_migrated(void **state)
+{
+	struct fix *f = *state;
+	struct store_msg m, g;
+	struct store_upload u;
+	struct seen ss;
+	struct done_seen c;
+	struct store *st;
+	struct pv_err err;
+	char sha[65];
+	bool found = false;
+	unsigned n = 0;
+	int64_t t;
+
+	make_v1_state(f->path);
+	/* A reader cannot migrate, and changes nothing. */
+	open_fails(f->path, STORE_READONLY, PV_ECONFIG,
+	    "has schema version 1; run a backup once to upgrade it");
+	assert_int_equal(file_int(f->path, "PRAGMA user_version"), 1);
+
+	st = open_ok(f->path, 0);
+	/* The old rows are all there. */
+	assert_int_equal(store_msg_get(st, "old", "uid1", 4, &g, &found, &err),
+	    PV_OK);
+	assert_true(found);
+	assert_int_equal(g.volume_id, 1);
+	assert_int_equal(g.state, STORE_DONE);
+	assert_int_equal(g.deleted_at, 1650000000);
+	assert_string_equal(g.message_id, "old@example.org");
+	assert_string_equal(g.canon, "");
+	assert_int_equal(g.date_off, 120);
+	store_msg_clear(&g);
+	sha_of(0xa1, sha);
+	assert_true(blob_known(st, 0xa1));
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_done_each(st, collect_done, &c, &err), PV_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.rows[0], "v old.tar.gz");
+	assert_string_equal(c.rows[1], "m old 00a1");
+	memset(&ss, 0, sizeof(ss));
+	assert_int_equal(store_status_each(st, collect, &ss, &err), PV_OK);
+	assert_int_equal(ss.n, 1);
+	assert_int_equal(ss.s[0].messages, 1);
+	assert_int_equal(ss.s[0].last_ok, 1600000100);
+	/* The new API works on it. */
+	sha_of(0xa2, sha);
+	msg_init(&m, "old", "uid2", 4, sha, 0);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(msg_state(st, "old", "uid2"), STORE_DONE);
+	t = target(st, "INBOX", 9, NULL);
+	upl_init(&u, 0xa2, 5);
+	u.how = "appended";
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	assert_int_equal(store_msgid_variants(st, "old@example.org", &n, &err),
+	    PV_OK);
+	assert_int_equal(n, 0); /* its one row has no canon */
+	/* Foreign keys are on again after the rebuild. */
+	assert_int_equal(store_upload_intent(st, t + 1, &u, &err),
+	    PV_EINTERNAL);
+	store_close(st);
+
+	assert_int_equal(file_int(f->path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	assert_int_equal(file_int(f->path, "PRAGMA application_id"),
+	    0x706f7076);
+	/* The same schema as a new file: volume_id nullable, the index on
+	 * Message-IDs there. */
+	assert_int_equal(file_int(f->path,
+	                     "SELECT \"notnull\" FROM pragma_table_info("
+	                     "'messages') WHERE name = 'volume_id'"),
+	    0);
+	assert_int_equal(file_int(f->path,
+	                     "SELECT count(*) FROM sqlite_master WHERE name IN "
+	                     "('messages_by_volume', 'messages_by_message_id', "
+	                     "'targets', 'uploads', 'messages_new')"),
+	    4);
+	/* Reopened, read-only now: nothing more to migrate. */
+	st = open_ok(f->path, STORE_READONLY);
+	assert_int_equal(msg_state(st, "old", "uid1"), STORE_DONE);
+	assert_int_equal(upl_state(st, t, 0xa2), STORE_UPL_DONE);
+	store_close(st);
+}
+
+static void
+test_store_reopened_state_keeps_targets_and_uploads(void **state)
+{
+	struct fix *f = *state;
+	struct store_upload u, g;
+	struct store_msg m;
+	struct store *st;
+	struct pv_err err;
+	char sha[65];
+	bool found = false, reset = true;
+	int64_t t, t2;
+
+	st = open_ok(f->path, STORE_CREATE);
+	t = target(st, "INBOX", 100, NULL);
+	upl_init(&u, 1, 10);
+	assert_int_equal(store_upload_intent(st, t, &u, &err), PV_OK);
+	/* The way the engine records an upload to a target only. */
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	upl_init(&u, 2, 11);
+	u.how = "appended";
+	u.uid = 12;
+	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
+	sha_of(2, sha);
+	msg_init(&m, "acct", "u2", 2, sha, 0);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_commit(st, &err), PV_OK);
+	store_close(st);
+
+	st = open_ok(f->path, 0);
+	t2 = target(st, "INBOX", 100, &reset);
+	assert_int_equal(t2, t);
+	assert_false(reset);
+	assert_int_equal(upl_state(st, t, 1), STORE_UPL_INTENT);
+	sha_of(2, sha);
+	assert_int_equal(store_upload_get(st, t, sha, &found, &g, &err), PV_OK);
+	assert_true(found);
+	assert_int_equal(g.uid, 12);
+	assert_string_equal(g.how, "appended");
+	assert_int_equal(msg_state(st, "acct", "u2"), STORE_DONE);
+	store_close(st);
+}
+
 /* ---- transactions ---- */
 
 static void
@@ -1251,29 +2020,6 @@ test_store_rollback_leaves_nothing(void **state)
 }
 
 /* ---- runs and status ---- */
-
-struct seen {
-	size_t n;
-	struct store_status s[8];
-	char names[8][32];
-	char errors[8][64];
-};
-
-static enum pv_code
-collect(void *arg, const struct store_status *s, struct pv_err *err)
-{
-	struct seen *c = arg;
-
-	(void)err;
-	if (c->n == 8)
-		return PV_EINTERNAL;
-	c->s[c->n] = *s;
-	(void)snprintf(c->names[c->n], 32, "%s", s->account);
-	(void)snprintf(c->errors[c->n], 64, "%s",
-	    s->last_error != NULL ? s->last_error : "(none)");
-	c->n++;
-	return PV_OK;
-}
 
 static enum pv_code
 stop_at_first(void *arg, const struct store_status *s, struct pv_err *err)
@@ -1480,6 +2226,17 @@ main(void)
 	    T(test_store_run_and_status_aggregates),
 	    T(test_store_status_of_empty_state_lists_nothing),
 	    T(test_store_100k_messages_in_one_transaction),
+	    T(test_store_target_get_returns_the_same_id),
+	    T(test_store_new_uidvalidity_forgets_the_targets_uploads),
+	    T(test_store_upload_intent_then_done),
+	    T(test_store_upload_intent_over_done_is_refused),
+	    T(test_store_upload_drop_removes_an_intent_never_a_done),
+	    T(test_store_upload_each_lists_oldest_first_by_state),
+	    T(test_store_msg_without_volume_is_done_and_not_archived),
+	    T(test_store_msg_each_lists_every_row_in_account_order),
+	    T(test_store_msgid_variants_counts_distinct_canons),
+	    T(test_store_version_1_state_is_migrated),
+	    T(test_store_reopened_state_keeps_targets_and_uploads),
 #undef T
 	};
 
