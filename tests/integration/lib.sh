@@ -580,3 +580,11 @@ migrate() {
 restore() {
 	run_pv restore --state "$STATE" --cafile "$CA_FILE" "$@"
 }
+
+# corpus_small [DIR]: the corpus files an IMAP APPEND accepts here (under
+# 1,000,000 bytes; Dovecot's APPENDLIMIT in dovecot.sh is 1 MiB), in order.
+corpus_small() {
+	local d=${1:-$CORPUS_DIR}
+	find "$d" -maxdepth 1 -name 'msg-*.eml' -size -1000000c | sort
+}
+

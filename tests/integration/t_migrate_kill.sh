@@ -1,0 +1,58 @@
+# Kill at every step of a migrate --delete (POPVAULT_TEST_STOP_AFTER=k:
+# _exit(100) after the k-th state step), then a normal run.  After the stop
+# nothing is lost (each message is on the POP3 server or in the folder);
+# after the resumed run the folder holds every message exactly once and the
+# POP3 mailbox is empty.  A fresh source, target and state for every k.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$IT_DIR/lib.sh"
+
+corpus=$TEST_TMP/corpus
+gen_corpus "$corpus" --count 6 --seed 23 --size-mix small
+mapfile -t files < <(corpus_files "$corpus")
+hashes_of "${files[@]}" >"$TEST_TMP/expected"
+n=$(wc -l <"$TEST_TMP/expected")
+export POPVAULT_PASSWORD POPVAULT_TARGET_PASSWORD
+
+k=1
+completed=no
+while [ "$k" -le 60 ]; do
+	[ "$SECONDS" -lt 200 ] || fail "over 200 s at step $k"
+	u=$(new_account "k$k")
+	t=$(new_account "t$k")
+	POPVAULT_PASSWORD=$(password_of "$u")
+	POPVAULT_TARGET_PASSWORD=$(password_of "$t")
+	seed "$u" "${files[@]}"
+	from=$(url_pop3s "$u")
+	to=$(url_imaps "$t" Kill)
+	STATE=$TEST_TMP/state$k.db
+
+	POPVAULT_TEST_STOP_AFTER=$k migrate --delete --from "$from" --to "$to"
+	if [ "$PV_RC" -ne 100 ]; then
+		expect_rc 0 "the run with the hook past its last step ($k)"
+		completed=yes
+	fi
+	held=$TEST_TMP/held$k
+	imapdump dump "$t" --folder Kill >"$held.dump"
+	rc=$?
+	[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "imapdump dump failed ($rc) after step $k"
+	{
+		maildir_hashes "$u"
+		cut -d' ' -f1 "$held.dump"
+	} | sort -u >"$held"
+	assert_subset "$TEST_TMP/expected" "$held" "stop after step $k"
+
+	migrate --delete --from "$from" --to "$to"
+	expect_rc 0 "the run resumed after step $k"
+	imap_dump "$t" Kill "$TEST_TMP/final$k"
+	assert_folder_exactly "$TEST_TMP/expected" "$TEST_TMP/final$k" \
+		"folder after resuming from step $k"
+	assert_eq "$n" "$(imapdump count "$t" --folder Kill)" "messages in the folder after step $k"
+	assert_eq 0 "$(maildir_count "$u")" "left on the POP3 server after step $k"
+	log "step $k: ok"
+	[ "$completed" = yes ] && break
+	k=$((k + 1))
+done
+[ "$completed" = yes ] || fail "the run never completed within 60 steps"
+[ "$k" -ge 4 ] || fail "only $k steps: the hook does not count what it should"
+log "$((k - 1)) steps interrupted and resumed"
+exit 0
