@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "spool.h"
 #include "store.h"
+#include "upload.h"
 #include "xmem.h"
 
 /* A volume's manifest is held in memory until the volume is closed; past
@@ -57,7 +58,10 @@ struct run {
 	size_t *fetch;
 	size_t *fetch_nums;
 	size_t nfetch;
-	bool *durable; /* per item: recorded DONE in the state */
+	bool *durable;   /* per item: recorded DONE in the state */
+	bool *uploaded;  /* per item: DONE in the target (migrate) */
+	bool *known_row; /* per item: its message row exists already */
+	struct upload *up; /* migrate: the target's sink */
 	int64_t *first_seen;
 	uint64_t fetch_bytes;
 	uint64_t msgs_done;
@@ -69,6 +73,7 @@ struct run {
 	size_t *vol_items; /* items recorded in this volume */
 	size_t nvol_items;
 	bool vol_broken;
+	bool vol_partial; /* some of its rows committed (target flushes) */
 	unsigned vol_seq;
 	char uidl_buf[LOG_UIDL_MAX * 4 + 8]; /* see uidl_shown() */
 };
@@ -184,6 +189,8 @@ engine_recover(struct engine *e, struct pv_err *err)
 	size_t n = 0, i, nremoved = 0;
 	enum pv_code rc;
 
+	if (dir == NULL)
+		return PV_OK; /* migrate without an archive: no volumes */
 	rc = store_volumes_pending(e->st, &vols, &n, err);
 	if (rc != PV_OK)
 		return rc;
@@ -285,6 +292,7 @@ volume_open(struct run *r, struct pv_err *err)
 	}
 	r->nvol_items = 0;
 	r->vol_broken = false;
+	r->vol_partial = false;
 	return PV_OK;
 fail:
 	arc_abort(r->arc);
@@ -302,6 +310,14 @@ volume_abort(struct run *r)
 	arc_abort(r->arc);
 	r->arc = NULL;
 	r->nvol_items = 0;
+	if (r->vol_partial) {
+		struct pv_err e2;
+
+		/* Rows committed early for a target flush: forget them. */
+		if (store_volume_drop(r->e->st, r->vol_id, &e2) != PV_OK)
+			log_warnx("%s", e2.msg);
+		r->vol_partial = false;
+	}
 }
 
 static enum pv_code
@@ -407,45 +423,40 @@ canon_cb(void *arg, const void *p, size_t n)
 	digest_update(arg, p, n);
 }
 
-static enum pv_code
-cb_end(void *arg, size_t k, struct pv_err *err)
-{
-	struct run *r = arg;
-	struct engine *e = r->e;
-	size_t idx = r->fetch[k];
-	const struct pop3_item *it = &r->items[idx];
-	struct manifest_rec rec;
-	struct store_msg m;
+/* What cb_end learnt of the message just retrieved. */
+struct got {
+	size_t idx;
+	char sha[DIGEST_HEX_LEN + 1];
+	char canon[DIGEST_HEX_LEN + 1];
 	struct msg_info mi;
-	char sha[DIGEST_HEX_LEN + 1], canon[DIGEST_HEX_LEN + 1];
-	char *bvol = NULL, *bmember = NULL, *entry = NULL;
-	uint64_t size = spool_size(e->spool);
+	uint64_t size;
 	const char *date_src;
 	int64_t date;
 	int date_off;
+};
+
+/* Write the message into the open volume (or refer to the volume that
+ * holds its content already) and record its row PENDING there. */
+static enum pv_code
+archive_one(struct run *r, const struct got *g, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	const struct pop3_item *it = &r->items[g->idx];
+	struct manifest_rec rec;
+	struct store_msg m;
+	char *bvol = NULL, *bmember = NULL, *entry = NULL;
 	bool found;
 	enum pv_code rc;
 
-	memset(&mi, 0, sizeof(mi));
-	digest_final_hex(e->sha, sha);
-	msg_scan_end(e->scan, &mi);
-	digest_final_hex(e->canon, canon);
-	date_src = msg_best_date(&mi, e->o.now, &date, &date_off);
-	if (size != it->size) {
-		log_verbose(
-		    "account %s: message %zu (UIDL %s): LIST said %llu bytes, RETR gave %llu",
-		    r->a->name, it->num, uidl_shown(r, it),
-		    (unsigned long long)it->size, (unsigned long long)size);
-	}
 	rc = volume_open(r, err);
 	if (rc != PV_OK)
 		goto out;
-	rc = store_blob_get(e->st, sha, &found, &bvol, &bmember, err);
+	rc = store_blob_get(e->st, g->sha, &found, &bvol, &bmember, err);
 	if (rc != PV_OK)
 		goto out;
 	if (!found) {
-		entry = xasprintf("%s/%s.eml", r->safe, sha);
-		rc = arc_entry_begin(r->arc, entry, date, size, err);
+		entry = xasprintf("%s/%s.eml", r->safe, g->sha);
+		rc = arc_entry_begin(r->arc, entry, g->date, g->size, err);
 		if (rc == PV_OK)
 			rc = spool_each(e->spool, arc_chunk, r->arc, err);
 		if (rc == PV_OK)
@@ -454,7 +465,8 @@ cb_end(void *arg, size_t k, struct pv_err *err)
 			r->vol_broken = true;
 			goto out;
 		}
-		rc = store_blob_add(e->st, sha, size, r->vol_id, entry, err);
+		rc = store_blob_add(e->st, g->sha, g->size, r->vol_id, entry,
+		    err);
 		if (rc != PV_OK)
 			goto out;
 		r->s->stored++;
@@ -466,14 +478,14 @@ cb_end(void *arg, size_t k, struct pv_err *err)
 	m.account = r->a->name;
 	m.uidl = it->uidl;
 	m.uidl_len = it->uidl_len;
-	memcpy(m.sha256, sha, sizeof(sha));
-	m.size = size;
+	memcpy(m.sha256, g->sha, sizeof(g->sha));
+	m.size = g->size;
 	m.list_size = it->size;
-	m.message_id = mi.message_id;
-	memcpy(m.canon, canon, sizeof(canon));
-	m.date = date;
-	m.date_off = date_off;
-	m.date_src = date_src;
+	m.message_id = g->mi.message_id;
+	memcpy(m.canon, g->canon, sizeof(g->canon));
+	m.date = g->date;
+	m.date_off = g->date_off;
+	m.date_src = g->date_src;
 	m.first_seen = e->o.now;
 	m.volume_id = r->vol_id;
 	m.state = STORE_PENDING;
@@ -485,33 +497,193 @@ cb_end(void *arg, size_t k, struct pv_err *err)
 	rec.account = (char *)(uintptr_t)r->a->name;
 	rec.uidl = (char *)(uintptr_t)it->uidl;
 	rec.uidl_len = it->uidl_len;
-	memcpy(rec.sha256, sha, sizeof(sha));
-	rec.size = size;
-	rec.date = date;
-	rec.date_off = date_off;
-	rec.date_src = (char *)(uintptr_t)date_src;
-	rec.message_id = mi.message_id;
+	memcpy(rec.sha256, g->sha, sizeof(g->sha));
+	rec.size = g->size;
+	rec.date = g->date;
+	rec.date_off = g->date_off;
+	rec.date_src = (char *)(uintptr_t)g->date_src;
+	rec.message_id = g->mi.message_id;
 	rec.entry = entry;
-	memcpy(rec.canon, canon, sizeof(canon));
+	memcpy(rec.canon, g->canon, sizeof(g->canon));
 	rec.first_seen = e->o.now;
 	if (!manifest_format_rec(&r->manifest, &rec)) {
 		rc = pv_errf(err, PV_EINTERNAL, "manifest buffer full");
 		goto out;
 	}
-	r->vol_items[r->nvol_items++] = idx;
-	r->first_seen[idx] = e->o.now;
-	r->s->fetched++;
-	r->s->bytes += size;
-	r->msgs_done++;
-	progress_step(r->msgs_done, r->s->bytes);
-	if (arc_bytes_written(r->arc) >= e->o.cfg->volume_size ||
-	    r->manifest.len >= MANIFEST_SOFT_MAX)
-		rc = volume_close(r, err);
+	r->vol_items[r->nvol_items++] = g->idx;
 out:
-	msg_info_clear(&mi);
 	free(bvol);
 	free(bmember);
 	free(entry);
+	return rc;
+}
+
+/* Flush the target's batch.  Its records need transactions of their
+ * own: the open volume's rows so far are committed first (still
+ * PENDING: a crash drops them with the volume, see volume_abort). */
+static enum pv_code
+target_flush(struct run *r, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	enum pv_code rc, rc2;
+
+	if (r->arc != NULL) {
+		rc = store_commit(e->st, err);
+		if (rc != PV_OK)
+			return rc;
+		r->vol_partial = true;
+	}
+	rc = upload_flush(r->up, err);
+	if (r->arc != NULL) {
+		struct pv_err e2;
+
+		rc2 = store_begin(e->st, rc == PV_OK ? err : &e2);
+		if (rc == PV_OK)
+			rc = rc2;
+	}
+	return rc;
+}
+
+/* Offer the message to the target: found there already, or queued for
+ * APPEND. */
+static enum pv_code
+target_one(struct run *r, const struct got *g, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	struct upload_item ui;
+	unsigned variants = 0;
+	bool present = false;
+	enum pv_code rc;
+
+	memset(&ui, 0, sizeof(ui));
+	memcpy(ui.sha256, g->sha, sizeof(g->sha));
+	memcpy(ui.canon, g->canon, sizeof(g->canon));
+	ui.message_id = g->mi.message_id;
+	if (ui.message_id != NULL) {
+		rc = store_msgid_variants(e->st, ui.message_id, &variants, err);
+		if (rc != PV_OK)
+			return rc;
+		/* Another content with this ID known (our own row counts
+		 * only when it was just written into a volume): the ID is
+		 * no proof, the content decides. */
+		ui.id_shared = variants >= 2 ||
+		               (variants == 1 && r->arc == NULL &&
+		                   !r->known_row[g->idx]);
+	}
+	ui.size = g->size;
+	ui.date = g->date;
+	ui.date_off = g->date_off;
+	ui.date_src = g->date_src;
+	ui.tag = (void *)(uintptr_t)g->idx;
+	if (upload_wants_flush(r->up, ui.sha256)) {
+		rc = target_flush(r, err);
+		if (rc != PV_OK)
+			return rc;
+	}
+	rc = upload_present(r->up, &ui, &present, err);
+	if (rc == PV_OK && !present)
+		rc = upload_add(r->up, &ui, e->spool, err);
+	if (rc == PV_OK && upload_wants_flush(r->up, NULL))
+		rc = target_flush(r, err);
+	return rc;
+}
+
+/* The sink's verdict on one message (inside the transaction that
+ * records it, except for FAILED). */
+static enum pv_code
+target_done(void *arg, const struct upload_item *ui,
+    const struct upload_res *res, struct pv_err *err)
+{
+	struct run *r = arg;
+	struct engine *e = r->e;
+	size_t idx = (size_t)(uintptr_t)ui->tag;
+	const struct pop3_item *it = &r->items[idx];
+	struct store_msg m;
+	enum pv_code rc;
+
+	if (res->outcome == UPLOAD_FAILED) {
+		log_warnx(
+		    "account %s: message %zu (UIDL %s, Message-ID %s, %llu bytes) not uploaded: %s; left on the server",
+		    r->a->name, it->num, uidl_shown(r, it),
+		    ui->message_id != NULL ? ui->message_id : "none",
+		    (unsigned long long)ui->size, res->text);
+		r->s->failed++;
+		return PV_OK;
+	}
+	if (e->o.cfg->archive == NULL && !r->known_row[idx]) {
+		/* The target is the only sink: the row is born DONE. */
+		memset(&m, 0, sizeof(m));
+		m.account = r->a->name;
+		m.uidl = it->uidl;
+		m.uidl_len = it->uidl_len;
+		memcpy(m.sha256, ui->sha256, sizeof(m.sha256));
+		m.size = ui->size;
+		m.list_size = it->size;
+		m.message_id = ui->message_id;
+		memcpy(m.canon, ui->canon, sizeof(m.canon));
+		m.date = ui->date;
+		m.date_off = ui->date_off;
+		m.date_src = ui->date_src;
+		m.first_seen = e->o.now;
+		m.volume_id = 0;
+		rc = store_msg_add(e->st, &m, err);
+		if (rc != PV_OK)
+			return rc;
+		r->known_row[idx] = true;
+		r->durable[idx] = true;
+		r->first_seen[idx] = e->o.now;
+	}
+	r->uploaded[idx] = true;
+	if (res->outcome == UPLOAD_APPENDED)
+		r->s->uploaded++;
+	else
+		r->s->present++;
+	return PV_OK;
+}
+
+static enum pv_code
+cb_end(void *arg, size_t k, struct pv_err *err)
+{
+	struct run *r = arg;
+	struct engine *e = r->e;
+	struct got g;
+	const struct pop3_item *it;
+	bool was_known;
+	enum pv_code rc = PV_OK;
+
+	memset(&g, 0, sizeof(g));
+	g.idx = r->fetch[k];
+	it = &r->items[g.idx];
+	was_known = r->known_row[g.idx];
+	g.size = spool_size(e->spool);
+	digest_final_hex(e->sha, g.sha);
+	msg_scan_end(e->scan, &g.mi);
+	digest_final_hex(e->canon, g.canon);
+	g.date_src = msg_best_date(&g.mi, e->o.now, &g.date, &g.date_off);
+	if (g.size != it->size) {
+		log_verbose(
+		    "account %s: message %zu (UIDL %s): LIST said %llu bytes, RETR gave %llu",
+		    r->a->name, it->num, uidl_shown(r, it),
+		    (unsigned long long)it->size, (unsigned long long)g.size);
+	}
+	if (e->o.cfg->archive != NULL && !r->known_row[g.idx])
+		rc = archive_one(r, &g, err);
+	if (rc == PV_OK && r->up != NULL)
+		rc = target_one(r, &g, err);
+	if (rc != PV_OK)
+		goto out;
+	if (!was_known)
+		r->first_seen[g.idx] = e->o.now;
+	r->s->fetched++;
+	r->s->bytes += g.size;
+	r->msgs_done++;
+	progress_step(r->msgs_done, r->s->bytes);
+	if (r->arc != NULL &&
+	    (arc_bytes_written(r->arc) >= e->o.cfg->volume_size ||
+	        r->manifest.len >= MANIFEST_SOFT_MAX))
+		rc = volume_close(r, err);
+out:
+	msg_info_clear(&g.mi);
 	return rc;
 }
 
@@ -559,8 +731,17 @@ plan(struct run *r, struct pv_err *err)
 		if (found) {
 			r->durable[i] = m.state == STORE_DONE;
 			r->first_seen[i] = m.first_seen;
+			r->known_row[i] = r->durable[i];
+			if (r->durable[i] && r->up != NULL) {
+				rc = upload_known(r->up, m.sha256,
+				    &r->uploaded[i], err);
+				if (rc != PV_OK) {
+					store_msg_clear(&m);
+					return rc;
+				}
+			}
 			store_msg_clear(&m);
-			if (r->durable[i]) {
+			if (r->durable[i] && (r->up == NULL || r->uploaded[i])) {
 				r->s->known++;
 				continue;
 			}
@@ -605,9 +786,18 @@ delete_due(const struct run *r, size_t i, int64_t first_seen)
 	       first_seen + a->delete_after <= r->e->o.now;
 }
 
-/* The delete gate: DELE only what the state records as DONE (durable in
- * a closed, fsynced, renamed volume), by the account's rule; then QUIT,
- * the moment the server deletes; then record it. */
+/* Durable in every sink and recorded so: the message row DONE (its
+ * volume closed, fsynced, renamed; or, without an archive, its upload
+ * recorded) and, when migrating, its upload DONE in the target. */
+static bool
+everywhere(const struct run *r, size_t i)
+{
+	return r->durable[i] && (r->up == NULL || r->uploaded[i]);
+}
+
+/* The delete gate: DELE only what is durable everywhere (everywhere()),
+ * by the account's rule; then QUIT, the moment the server deletes; then
+ * record it. */
 static enum pv_code
 delete_and_quit(struct run *r, struct pv_err *err)
 {
@@ -623,7 +813,7 @@ delete_and_quit(struct run *r, struct pv_err *err)
 		uidls = xcalloc(r->nitems, sizeof(*uidls));
 		lens = xcalloc(r->nitems, sizeof(*lens));
 		for (i = 0; i < r->nitems; i++) {
-			if (!r->durable[i] ||
+			if (!everywhere(r, i) ||
 			    !delete_due(r, i, r->first_seen[i]))
 				continue;
 			nums[n] = r->items[i].num;
@@ -684,7 +874,7 @@ dry_run_report(struct run *r)
 	uint64_t del = 0;
 
 	for (i = 0; i < r->nitems; i++)
-		if (r->durable[i] && delete_due(r, i, r->first_seen[i]))
+		if (everywhere(r, i) && delete_due(r, i, r->first_seen[i]))
 			del++;
 	for (i = 0; i < r->nfetch; i++)
 		if (delete_due(r, r->fetch[i], r->e->o.now))
@@ -692,6 +882,30 @@ dry_run_report(struct run *r)
 	r->s->would_fetch = r->nfetch;
 	r->s->would_fetch_bytes = r->fetch_bytes;
 	r->s->would_delete = del;
+}
+
+static void
+upload_step(void *arg, const char *what)
+{
+	step(arg, what);
+}
+
+/* Open the target's sink for this account: its folder, or its own
+ * folder under it (per_account). */
+static enum pv_code
+target_open(struct run *r, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	struct upload_conf uc = *e->o.target;
+
+	if (e->o.per_account)
+		uc.subfolder = r->a->name;
+	uc.mem_max = e->o.cfg->mem_max;
+	uc.tmpdir = e->o.cfg->tmpdir;
+	uc.step = upload_step;
+	uc.step_arg = e;
+	return upload_open(e->st, &uc, target_done, r, e->o.abort, &r->up,
+	    err);
 }
 
 static void
@@ -751,8 +965,15 @@ engine_backup(struct engine *e, const struct config_account *a,
 	r.fetch = xcalloc(r.nitems, sizeof(*r.fetch));
 	r.fetch_nums = xcalloc(r.nitems, sizeof(*r.fetch_nums));
 	r.durable = xcalloc(r.nitems, sizeof(*r.durable));
+	r.uploaded = xcalloc(r.nitems, sizeof(*r.uploaded));
+	r.known_row = xcalloc(r.nitems, sizeof(*r.known_row));
 	r.first_seen = xcalloc(r.nitems, sizeof(*r.first_seen));
 	r.vol_items = xcalloc(r.nitems, sizeof(*r.vol_items));
+	if (e->o.target != NULL && !e->o.dry_run) {
+		rc = target_open(&r, err);
+		if (rc != PV_OK)
+			goto out;
+	}
 	rc = plan(&r, err);
 	if (rc != PV_OK)
 		goto out;
@@ -768,6 +989,15 @@ engine_backup(struct engine *e, const struct config_account *a,
 	progress_end();
 	/* Keep every message that arrived whole, even after a failure: the
 	 * next run then has less to fetch. */
+	if (r.up != NULL && !r.vol_broken) {
+		struct pv_err err2;
+
+		rc2 = target_flush(&r, rc == PV_OK ? err : &err2);
+		if (rc == PV_OK)
+			rc = rc2;
+		else if (rc2 != PV_OK)
+			log_warnx("account %s: %s", a->name, err2.msg);
+	}
 	if (r.vol_broken) {
 		volume_abort(&r);
 	} else {
@@ -781,6 +1011,12 @@ engine_backup(struct engine *e, const struct config_account *a,
 	}
 	if (rc != PV_OK)
 		goto out;
+	if (r.up != NULL) {
+		rc = upload_close(r.up, err);
+		r.up = NULL;
+		if (rc != PV_OK)
+			goto out;
+	}
 	rc = delete_and_quit(&r, err);
 	if (rc == PV_OK && s->failed > 0)
 		rc = pv_errf(err, PV_EMSG,
@@ -788,6 +1024,7 @@ engine_backup(struct engine *e, const struct config_account *a,
 		    (unsigned long long)s->failed);
 out:
 	volume_abort(&r);
+	upload_abort(r.up);
 	pop3_close(r.p); /* only reached with a session on failure: no QUIT */
 	buf_free(&r.manifest);
 	free(r.safe);
@@ -795,6 +1032,8 @@ out:
 	free(r.fetch);
 	free(r.fetch_nums);
 	free(r.durable);
+	free(r.uploaded);
+	free(r.known_row);
 	free(r.first_seen);
 	free(r.vol_items);
 	return rc;

@@ -18,6 +18,7 @@
 struct config;
 struct config_account;
 struct store;
+struct upload_conf;
 struct engine; /* opaque */
 
 struct engine_opts {
@@ -27,6 +28,11 @@ struct engine_opts {
 	long stop_after; /* test hook: _exit(100) after this many state
 	                    transitions (tests/README); 0: off */
 	int64_t now;     /* the run's clock, unix seconds */
+	/* migrate: the IMAP target (its nc, key, folder, flags, window);
+	 * NULL for a backup.  With cfg->archive NULL, the target is the only
+	 * sink. */
+	const struct upload_conf *target;
+	bool per_account; /* one folder per account under target->folder */
 };
 
 struct engine_stats {
@@ -37,6 +43,8 @@ struct engine_stats {
 	uint64_t dups;    /* retrieved, content already stored */
 	uint64_t deleted; /* deleted on the server (QUIT done) */
 	uint64_t failed;  /* could not be copied (refused, too big, ...) */
+	uint64_t uploaded; /* APPENDed to the target in this run */
+	uint64_t present;  /* found in the target already */
 	uint64_t bytes;   /* bytes retrieved */
 	uint64_t volumes; /* volumes written */
 	uint64_t would_fetch, would_fetch_bytes, would_delete; /* dry run */
@@ -51,10 +59,12 @@ struct engine *engine_new(struct store *st, const struct engine_opts *o);
  * the others are dropped; partial volume files are removed. */
 enum pv_code engine_recover(struct engine *e, struct pv_err *err);
 
-/* Back up one account into the archive directory.  'password' is
- * borrowed (a secret).  *s is filled as far as the run got, also on
- * failure.  PV_EMSG: the account was done but some messages could not be
- * copied (they stay on the server). */
+/* Back up (or migrate, with o->target) one account into the archive
+ * directory and/or the IMAP target.  'password' is borrowed (a secret).
+ * *s is filled as far as the run got, also on failure.  PV_EMSG: the
+ * account was done but some messages could not be copied (they stay on
+ * the server).  The delete gate lets a message through only once it is
+ * durable in every sink and recorded so. */
 enum pv_code engine_backup(struct engine *e, const struct config_account *a,
     const char *password, struct engine_stats *s, struct pv_err *err);
 

@@ -33,7 +33,7 @@
 
 struct store; /* opaque */
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_open_flags {
 	STORE_CREATE = 1u << 0,   /* create the file (and schema) if missing */
@@ -60,7 +60,8 @@ struct store_msg {
 	int date_off;
 	const char *date_src; /* "received", "date", "fetched" */
 	int64_t first_seen;   /* first retrieval, unix seconds */
-	int64_t volume_id;    /* volume whose manifest records this row */
+	int64_t volume_id;    /* volume whose manifest records this row; 0:
+	                         none (migrate without an archive) */
 	enum store_state state;
 	int64_t deleted_at; /* 0: still on the server as far as we know */
 };
@@ -117,7 +118,10 @@ void store_msg_clear(struct store_msg *m);
 
 /* Record a message row as PENDING in m->volume_id, which must be a
  * PENDING volume; m->state and m->deleted_at are not used.  PV_EINTERNAL
- * if (account, uidl) exists already, or the volume is unknown or DONE. */
+ * if (account, uidl) exists already, or the volume is unknown or DONE.
+ * m->volume_id 0 (no archive: the message went to an IMAP target only)
+ * records the row DONE at once, without a volume: call it in the
+ * transaction that records its upload DONE (store_upload_done). */
 enum pv_code store_msg_add(struct store *st, const struct store_msg *m,
     struct pv_err *err);
 
@@ -175,6 +179,7 @@ void store_volumes_free(struct store_volume *vols, size_t n);
  * callback's non-OK code stops the walk and is returned; the callback
  * must not call store functions. */
 struct store_done {
+	/* Message rows without a volume (never archived) are not listed. */
 	const char *volume;  /* a DONE volume's name, or NULL */
 	const char *account; /* a DONE message's account, or NULL */
 	const char *sha256;  /* its content */
@@ -226,5 +231,101 @@ enum pv_code store_status_each(struct store *st,
     enum pv_code (
         *cb)(void *arg, const struct store_status *s, struct pv_err *err),
     void *arg, struct pv_err *err);
+
+
+/*
+ * IMAP targets (schema 2).  A target is one folder of one IMAP account:
+ * 'key' names the account ("user@host:port"), 'folder' is UTF-8.  An
+ * upload row per (target, content sha256) records what was put there:
+ *  - INTENT: written (and committed) before the APPEND is sent, with the
+ *    folder's UIDNEXT at that moment, so that a run that dies between
+ *    APPEND and its record can look at UIDs >= uidnext and settle it;
+ *  - DONE: the server said OK (uid from APPENDUID, 0 without UIDPLUS),
+ *    or the content was found in the folder already (how "found").
+ * The same content is uploaded once per target, whichever account or
+ * volume it came from.
+ */
+enum store_upl_state { STORE_UPL_INTENT = 0, STORE_UPL_DONE = 1 };
+
+struct store_upload {
+	char sha256[65];
+	enum store_upl_state state;
+	uint32_t uidvalidity; /* of the folder when recorded; 0 unknown */
+	uint32_t uid;         /* DONE: its UID, 0 if unknown */
+	uint32_t uidnext;     /* INTENT: the folder's UIDNEXT before APPEND */
+	int64_t internaldate; /* what was sent as INTERNALDATE */
+	int date_off;
+	const char *date_src; /* "received", "date", "fetched", "archive" */
+	const char *how;      /* DONE: "appended" or "found"; NULL: INTENT */
+	int64_t when;         /* unix seconds of the record */
+};
+
+/* The id of target (key, folder), created if new.  'uidvalidity' is the
+ * folder's now: if the row knew another non-zero one, the folder was
+ * recreated and every upload row of the target is deleted first (*reset
+ * true), in the same transaction.  Works inside or outside an explicit
+ * transaction. */
+enum pv_code store_target_get(struct store *st, const char *key,
+    const char *folder, uint32_t uidvalidity, int64_t *id, bool *reset,
+    struct pv_err *err);
+
+/* The upload row of 'sha256' in target 'target_id'.  *found false when
+ * none (then *out untouched).  On found, out->date_src and out->how point
+ * to static strings (no release needed): one of those listed above. */
+enum pv_code store_upload_get(struct store *st, int64_t target_id,
+    const char *sha256, bool *found, struct store_upload *out,
+    struct pv_err *err);
+
+/* Insert or replace the row as INTENT (u->state and u->how ignored).
+ * PV_EINTERNAL if a DONE row exists: a done upload never goes back. */
+enum pv_code store_upload_intent(struct store *st, int64_t target_id,
+    const struct store_upload *u, struct pv_err *err);
+
+/* Insert or replace the row as DONE with u's uid, uidvalidity, dates and
+ * how ("appended" or "found", else PV_EINTERNAL). */
+enum pv_code store_upload_done(struct store *st, int64_t target_id,
+    const struct store_upload *u, struct pv_err *err);
+
+/* Remove the INTENT row of 'sha256' (the APPEND did not happen); a DONE
+ * row is never removed (PV_EINTERNAL); no row: PV_OK. */
+enum pv_code store_upload_drop(struct store *st, int64_t target_id,
+    const char *sha256, struct pv_err *err);
+
+/* Every upload row of the target in the given state, oldest first (by
+ * rowid); 'u' is borrowed for the call.  The callback must not call
+ * store functions.  A callback's non-OK code stops and is returned. */
+enum pv_code store_upload_each(struct store *st, int64_t target_id,
+    enum store_upl_state state,
+    enum pv_code (
+        *cb)(void *arg, const struct store_upload *u, struct pv_err *err),
+    void *arg, struct pv_err *err);
+
+/* For verify --to: every target row whose key is 'key', in folder
+ * order (strings borrowed for the call). */
+struct store_target {
+	int64_t id;
+	const char *key;
+	const char *folder;
+	uint32_t uidvalidity;
+};
+enum pv_code store_target_each(struct store *st, const char *key,
+    enum pv_code (
+        *cb)(void *arg, const struct store_target *t, struct pv_err *err),
+    void *arg, struct pv_err *err);
+
+/* For verify --to and plan(): every message row (any state, with or
+ * without a volume) of 'account', or of every account when NULL, in
+ * (account, id) order; 'm' is borrowed for the call (its strings too).
+ * The callback must not call store functions. */
+enum pv_code store_msg_each(struct store *st, const char *account,
+    enum pv_code (*cb)(void *arg, const struct store_msg *m,
+        struct pv_err *err),
+    void *arg, struct pv_err *err);
+
+/* How many different canonical contents (canon) the message rows give
+ * this Message-ID; 0 if none.  Tells a Message-ID shared by different
+ * messages (then a target holding the ID is not proof of holding ours). */
+enum pv_code store_msgid_variants(struct store *st, const char *message_id,
+    unsigned *n, struct pv_err *err);
 
 #endif /* PV_STORE_H */
