@@ -13,8 +13,10 @@ mapfile -t pre < <("$PYTHON" -c '
 import json, sys, collections
 c = json.load(open(sys.argv[1]))
 n = collections.Counter(m["message_id"] for m in c)
-print("\n".join(sys.argv[1].rsplit("/", 1)[0] + "/" + m["file"] for m in c
-      if m["message_id"] and n[m["message_id"]] == 1 and m["size"] < 100000][2:7]))
+d = sys.argv[1].rsplit("/", 1)[0]
+pick = [d + "/" + m["file"] for m in c
+        if m["message_id"] and n[m["message_id"]] == 1 and m["size"] < 100000]
+print("\n".join(pick[2:7]))
 ' "$CORPUS_DIR/corpus.json")
 [ "${#pre[@]}" = 5 ] || fail "could not pick 5 messages to pre-populate"
 files=("${all[@]:0:20}" "${pre[@]}")

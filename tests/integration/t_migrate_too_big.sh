@@ -23,8 +23,7 @@ lines = [b"Received: from relay.example.net by mx.example.org; Tue, 05 Mar 2024 
          b""]
 body = b"\r\n".join(lines) + b"\r\n"
 row = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\r\n"
-while len(body) < 2 * 1024 * 1024:
-    body += row
+body += row * ((2 * 1024 * 1024 - len(body)) // len(row) + 1)
 open(sys.argv[1], "wb").write(body)
 PYEOF
 big_sha=$(sha256sum <"$big" | cut -d' ' -f1)
