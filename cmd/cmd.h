@@ -15,6 +15,8 @@
 
 struct config;
 struct config_account;
+struct config_target;
+struct net_conf;
 
 struct globals {
 	const char *config_path; /* -C; NULL: the default if it exists */
@@ -22,6 +24,8 @@ struct globals {
 };
 
 int cmd_backup(int argc, char **argv, struct globals *g);
+int cmd_migrate(int argc, char **argv, struct globals *g);
+int cmd_restore(int argc, char **argv, struct globals *g);
 int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_verify(int argc, char **argv, struct globals *g);
 
@@ -44,6 +48,19 @@ enum pv_code cmd_mkdirs(const char *path, struct pv_err *err);
  * password_file), else $POPVAULT_PASSWORD.  free with xfree_secret(). */
 enum pv_code cmd_password(const struct config_account *a, const char *file,
     const char *command, char **out, struct pv_err *err);
+
+/* The IMAP target's password: --target-password-file/-command (given as
+ * file/command), else $POPVAULT_TARGET_PASSWORD.  free with
+ * xfree_secret(). */
+enum pv_code cmd_target_password(const char *file, const char *command,
+    char **out, struct pv_err *err);
+
+/* The connection settings of target t (strings borrowed from t, the
+ * password and cafile): TLS as its scheme says, plaintext only with
+ * 'plaintext', the config's timeouts. */
+void cmd_target_netconf(const struct config_target *t, const struct config *cfg,
+    const char *password, const char *cafile, bool plaintext,
+    volatile sig_atomic_t *abort, struct net_conf *nc);
 
 /* -v, -q and -d given after the command: same meaning as before it.
  * Returns false (after a message) on a bad -d argument. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd/cmd_backup.c - popvault backup: every selected POP3 account into
- * archive volumes, one account after the other; the summary on stdout.
+ * cmd/cmd_backup.c - popvault backup and popvault migrate: every selected
+ * POP3 account into archive volumes and/or an IMAP target, one account
+ * after the other; the summary on stdout.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -16,7 +17,9 @@
 #include "config.h"
 #include "engine.h"
 #include "log.h"
+#include "net.h"
 #include "store.h"
+#include "upload.h"
 #include "xmem.h"
 
 enum {
@@ -39,6 +42,11 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_VOLUME_SIZE,
 	OPT_PINNEDKEY,
+	OPT_TO,
+	OPT_PER_ACCOUNT,
+	OPT_FLAGS,
+	OPT_TPWFILE,
+	OPT_TPWCMD,
 };
 
 static const struct option opts[] = {
@@ -63,13 +71,50 @@ static const struct option opts[] = {
     {"window", required_argument, NULL, OPT_WINDOW},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"volume-size", required_argument, NULL, OPT_VOLUME_SIZE},
+    {"to", required_argument, NULL, OPT_TO},
+    {"per-account", no_argument, NULL, OPT_PER_ACCOUNT},
+    {"flags", required_argument, NULL, OPT_FLAGS},
+    {"target-password-file", required_argument, NULL, OPT_TPWFILE},
+    {"target-password-command", required_argument, NULL, OPT_TPWCMD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
+/* Which command this file is running. */
+static const char *cmdname = "backup";
+
+static void
+usage_migrate(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: popvault migrate [--from URL]... --to URL [--archive DIR] [OPTIONS] [ACCOUNT...]\n"
+	    "\n"
+	    "Copy every message of the POP3 accounts into a folder of an IMAP server, with\n"
+	    "its original date (INTERNALDATE) and each message once however often it runs;\n"
+	    "with --archive, into archive volumes too.\n"
+	    "\n"
+	    "  --to URL                 imaps://user@host[:port]/Folder (TLS), or imap://...\n"
+	    "                           (STARTTLS required); the folder %%-encoded UTF-8,\n"
+	    "                           created if missing (default INBOX)\n"
+	    "  --per-account            one folder per account, under the --to folder\n"
+	    "  --flags FLAGS            flags of the uploaded messages (default \\Seen; \"\" none)\n"
+	    "  --target-password-file F, --target-password-command CMD\n"
+	    "                           the target's password (else $POPVAULT_TARGET_PASSWORD)\n"
+	    "  --delete, --delete-after DURATION\n"
+	    "                           delete from the POP3 server what is in the target (and\n"
+	    "                           in the archive, with --archive) and recorded so\n"
+	    "\n"
+	    "The other options are those of 'popvault backup --help'; --cafile,\n"
+	    "--allow-plaintext and --timeout apply to the target too.\n");
+}
+
 static void
 usage(FILE *fp)
 {
+	if (strcmp(cmdname, "migrate") == 0) {
+		usage_migrate(fp);
+		return;
+	}
 	fprintf(fp,
 	    "usage: popvault backup [--from URL]... [--archive DIR] [OPTIONS] [ACCOUNT...]\n"
 	    "\n"
@@ -113,8 +158,9 @@ print_json(const struct acct_result *res, size_t n, int status, bool dry)
 	size_t i;
 
 	printf(
-	    "{\"command\":\"backup\",\"dry_run\":%s,\"ok\":%s,\"exit\":%d,\"accounts\":[",
-	    dry ? "true" : "false", status == EX_OK ? "true" : "false", status);
+	    "{\"command\":\"%s\",\"dry_run\":%s,\"ok\":%s,\"exit\":%d,\"accounts\":[",
+	    cmdname, dry ? "true" : "false", status == EX_OK ? "true" : "false",
+	    status);
 	for (i = 0; i < n; i++) {
 		const struct acct_result *r = &res[i];
 
@@ -132,6 +178,10 @@ print_json(const struct acct_result *res, size_t n, int status, bool dry)
 		    (unsigned long long)r->s.bytes,
 		    (unsigned long long)r->s.volumes,
 		    (long long)(r->ended - r->started) * 1000);
+		if (strcmp(cmdname, "migrate") == 0)
+			printf(",\"uploaded\":%llu,\"present\":%llu",
+			    (unsigned long long)r->s.uploaded,
+			    (unsigned long long)r->s.present);
 		if (dry)
 			printf(
 			    ",\"would_fetch\":%llu,\"would_fetch_bytes\":%llu,\"would_delete\":%llu",
@@ -169,6 +219,23 @@ print_table(const struct acct_result *res, size_t n, bool dry)
 			                         : pv_codename(res[i].code));
 		return;
 	}
+	if (strcmp(cmdname, "migrate") == 0) {
+		printf("%-*s %7s %7s %8s %7s %7s %6s %10s  %s\n", (int)w,
+		    "ACCOUNT", "SEEN", "FETCHED", "UPLOADED", "PRESENT",
+		    "DELETED", "FAILED", "BYTES", "STATUS");
+		for (i = 0; i < n; i++)
+			printf("%-*s %7llu %7llu %8llu %7llu %7llu %6llu %10s  %s\n",
+			    (int)w, res[i].name,
+			    (unsigned long long)res[i].s.seen,
+			    (unsigned long long)res[i].s.fetched,
+			    (unsigned long long)res[i].s.uploaded,
+			    (unsigned long long)res[i].s.present,
+			    (unsigned long long)res[i].s.deleted,
+			    (unsigned long long)res[i].s.failed,
+			    cmd_human(res[i].s.bytes, hb, sizeof(hb)),
+			    pv_codename(res[i].code));
+		return;
+	}
 	printf("%-*s %7s %7s %7s %6s %7s %6s %10s  %s\n", (int)w, "ACCOUNT",
 	    "SEEN", "FETCHED", "STORED", "DUPS", "DELETED", "FAILED", "BYTES",
 	    "STATUS");
@@ -199,6 +266,16 @@ report(const struct acct_result *r, bool dry)
 		    (unsigned long long)r->s.would_fetch,
 		    cmd_human(r->s.would_fetch_bytes, hb, sizeof(hb)),
 		    (unsigned long long)r->s.would_delete);
+	else if (strcmp(cmdname, "migrate") == 0)
+		log_info(
+		    "account %s: %llu on the server, %llu fetched (%s), %llu uploaded, %llu already in the target, %llu deleted, %llu failed",
+		    r->name, (unsigned long long)r->s.seen,
+		    (unsigned long long)r->s.fetched,
+		    cmd_human(r->s.bytes, hb, sizeof(hb)),
+		    (unsigned long long)r->s.uploaded,
+		    (unsigned long long)r->s.present,
+		    (unsigned long long)r->s.deleted,
+		    (unsigned long long)r->s.failed);
 	else
 		log_info(
 		    "account %s: %llu on the server, %llu new (%s), %llu stored, %llu duplicate(s), %llu deleted, %llu failed",
@@ -213,6 +290,8 @@ report(const struct acct_result *r, bool dry)
 
 struct bopts {
 	const char *pwfile, *pwcmd;
+	const char *to, *flags, *tpwfile, *tpwcmd;
+	bool per_account;
 	const char *cafile, *pinnedkey, *auth;
 	bool plaintext, json, dry;
 	int keep; /* -1: as configured */
@@ -256,17 +335,38 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "popvault: backup: ");
+	fprintf(stderr, "popvault: %s: ", cmdname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'popvault backup --help')\n");
+	fprintf(stderr, " (see 'popvault %s --help')\n", cmdname);
 	return EX_USAGE;
 }
+
+static int run(int argc, char **argv, struct globals *g);
 
 int
 cmd_backup(int argc, char **argv, struct globals *g)
 {
+	cmdname = "backup";
+	return run(argc, argv, g);
+}
+
+int
+cmd_migrate(int argc, char **argv, struct globals *g)
+{
+	cmdname = "migrate";
+	return run(argc, argv, g);
+}
+
+static int
+run(int argc, char **argv, struct globals *g)
+{
+	bool migrate = strcmp(cmdname, "migrate") == 0;
+	struct config_target tgt;
+	struct net_conf tnc;
+	struct upload_conf uc;
+	char *tpw = NULL;
 	struct config cfg;
 	struct bopts o;
 	struct pv_err err;
@@ -284,7 +384,9 @@ cmd_backup(int argc, char **argv, struct globals *g)
 	char *archive = NULL, *state_opt = NULL;
 
 	memset(&o, 0, sizeof(o));
+	memset(&tgt, 0, sizeof(tgt));
 	o.keep = -1;
+	o.flags = "\\Seen";
 	config_init(&cfg);
 	memset(&eo, 0, sizeof(eo));
 	while ((c = getopt_long(argc, argv, "C:nhvqd:", opts, NULL)) != -1) {
@@ -339,6 +441,27 @@ cmd_backup(int argc, char **argv, struct globals *g)
 			break;
 		case 'n':
 			o.dry = true;
+			break;
+		case OPT_TO:
+		case OPT_PER_ACCOUNT:
+		case OPT_FLAGS:
+		case OPT_TPWFILE:
+		case OPT_TPWCMD:
+			if (!migrate) {
+				status = usage_error(
+				    "--to, --per-account, --flags and the target's password options are for 'popvault migrate'");
+				goto out_early;
+			}
+			if (c == OPT_TO)
+				o.to = optarg;
+			else if (c == OPT_PER_ACCOUNT)
+				o.per_account = true;
+			else if (c == OPT_FLAGS)
+				o.flags = optarg;
+			else if (c == OPT_TPWFILE)
+				o.tpwfile = optarg;
+			else
+				o.tpwcmd = optarg;
 			break;
 		case OPT_JSON:
 			o.json = true;
@@ -452,7 +575,21 @@ cmd_backup(int argc, char **argv, struct globals *g)
 		cfg.state = xstrdup(state_opt);
 	}
 	apply_overrides(&cfg, &o);
-	if (cfg.archive == NULL) {
+	if (migrate) {
+		if (o.to == NULL) {
+			status = usage_error("%s",
+			    "no target: give --to imaps://user@host/Folder");
+			goto out_early;
+		}
+		rc = config_parse_target(o.to, &tgt, &err);
+		if (rc == PV_OK && !o.dry)
+			rc = cmd_target_password(o.tpwfile, o.tpwcmd, &tpw, &err);
+		if (rc != PV_OK) {
+			fprintf(stderr, "popvault: %s\n", err.msg);
+			status = pv_exitcode(rc);
+			goto out_early;
+		}
+	} else if (cfg.archive == NULL) {
 		status = usage_error("%s",
 		    "no archive directory: give --archive DIR or 'archive' in the config");
 		goto out_early;
@@ -460,21 +597,21 @@ cmd_backup(int argc, char **argv, struct globals *g)
 	/* Select accounts named on the command line, in that order. */
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		if (config_find(&cfg, argv[i]) == NULL) {
-			fprintf(stderr, "popvault: backup: no account '%s'%s\n",
-			    argv[i],
+			fprintf(stderr, "popvault: %s: no account '%s'%s\n",
+			    cmdname, argv[i],
 			    cfg.naccounts ? "" : " (no accounts configured)");
 			status = EX_USAGE;
 			goto out_early;
 		}
 	if (cfg.naccounts == 0) {
-		fprintf(stderr,
-		    "popvault: backup: no accounts in the config\n");
+		fprintf(stderr, "popvault: %s: no accounts in the config\n",
+		    cmdname);
 		status = EX_CONFIG;
 		goto out_early;
 	}
 
 	rc = cmd_state_path(&cfg, !o.dry, &state_path, &err);
-	if (rc == PV_OK && !o.dry)
+	if (rc == PV_OK && !o.dry && cfg.archive != NULL)
 		rc = cmd_mkdirs(cfg.archive, &err);
 	if (rc == PV_OK) {
 		if (o.dry) {
@@ -492,13 +629,24 @@ cmd_backup(int argc, char **argv, struct globals *g)
 	env = getenv("POPVAULT_TEST_STOP_AFTER");
 	if (env != NULL)
 		eo.stop_after = strtol(env, NULL, 10);
+	if (migrate && !o.dry) {
+		cmd_target_netconf(&tgt, &cfg, tpw, o.cafile, o.plaintext,
+		    g->abort, &tnc);
+		memset(&uc, 0, sizeof(uc));
+		uc.nc = &tnc;
+		uc.key = tgt.key;
+		uc.folder = tgt.folder;
+		uc.flags = o.flags;
+		eo.target = &uc;
+		eo.per_account = o.per_account;
+	}
 	if (rc == PV_OK) {
 		eng = engine_new(st, &eo);
 		if (!o.dry)
 			rc = engine_recover(eng, &err);
 	}
 	if (rc == PV_OK && !o.dry)
-		rc = store_run_begin(st, "backup", eo.now, &run_id, &err);
+		rc = store_run_begin(st, cmdname, eo.now, &run_id, &err);
 	if (rc != PV_OK) {
 		fprintf(stderr, "popvault: %s\n", err.msg);
 		status = pv_exitcode(rc);
@@ -585,6 +733,8 @@ out:
 	free(state_path);
 out_early:
 	free(from);
+	xfree_secret(tpw);
+	config_target_free(&tgt);
 	config_free(&cfg);
 	return status;
 }

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "net.h"
 #include "secret.h"
 #include "xmem.h"
 
@@ -144,6 +145,44 @@ cmd_password(const struct config_account *a, const char *file,
 	}
 	return pv_errf(err, PV_ECONFIG,
 	    "no password: set POPVAULT_PASSWORD, give --password-file or --password-command, or put password/passwordeval in the config");
+}
+
+enum pv_code
+cmd_target_password(const char *file, const char *command, char **out,
+    struct pv_err *err)
+{
+	const char *env;
+
+	if (file != NULL)
+		return secret_from_file(file, out, err);
+	if (command != NULL)
+		return secret_from_command(command, out, err);
+	env = getenv("POPVAULT_TARGET_PASSWORD");
+	if (env != NULL && env[0] != '\0') {
+		*out = xstrdup(env);
+		return PV_OK;
+	}
+	return pv_errf(err, PV_ECONFIG,
+	    "no password for the target: set POPVAULT_TARGET_PASSWORD, or give --target-password-file or --target-password-command");
+}
+
+void
+cmd_target_netconf(const struct config_target *t, const struct config *cfg,
+    const char *password, const char *cafile, bool plaintext,
+    volatile sig_atomic_t *abort, struct net_conf *nc)
+{
+	memset(nc, 0, sizeof(*nc));
+	nc->proto = NET_IMAP;
+	nc->host = t->host;
+	nc->port = t->port;
+	nc->implicit_tls = t->implicit_tls;
+	nc->allow_plaintext = plaintext;
+	nc->user = t->user;
+	nc->password = password;
+	nc->cafile = cafile;
+	nc->connect_timeout_ms = cfg->connect_timeout_ms;
+	nc->io_timeout_ms = cfg->timeout_ms;
+	nc->abort = abort;
 }
 
 void

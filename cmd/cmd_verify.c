@@ -14,17 +14,33 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "net.h"
 #include "store.h"
+#include "upload.h"
 #include "verify.h"
 #include "xmem.h"
 
-enum { OPT_ARCHIVE = 256, OPT_STATE, OPT_JSON };
+enum {
+	OPT_ARCHIVE = 256,
+	OPT_STATE,
+	OPT_JSON,
+	OPT_TO,
+	OPT_CAFILE,
+	OPT_PLAINTEXT,
+	OPT_TPWFILE,
+	OPT_TPWCMD,
+};
 
 static const struct option opts[] = {
     {"archive", required_argument, NULL, OPT_ARCHIVE},
     {"state", required_argument, NULL, OPT_STATE},
     {"config", required_argument, NULL, 'C'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"to", required_argument, NULL, OPT_TO},
+    {"cafile", required_argument, NULL, OPT_CAFILE},
+    {"allow-plaintext", no_argument, NULL, OPT_PLAINTEXT},
+    {"target-password-file", required_argument, NULL, OPT_TPWFILE},
+    {"target-password-command", required_argument, NULL, OPT_TPWCMD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -33,7 +49,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: popvault verify [--archive DIR] [--state FILE] [-C FILE] [--json]\n"
+	    "usage: popvault verify [--archive DIR] [--state FILE] [--to URL] [-C FILE] [--json]\n"
 	    "\n"
 	    "Read every volume in DIR to its end, re-hash every message against its\n"
 	    "member name and its manifest record, and check that every message and\n"
@@ -42,12 +58,33 @@ usage(FILE *fp)
 	    "  --archive DIR   the archive directory (default: 'archive' in the config)\n"
 	    "  --state FILE    the state db (default as for backup); without one,\n"
 	    "                  only the archive is checked\n"
+	    "  --to URL        also check that every message the state records as\n"
+	    "                  uploaded to this target (imaps://user@host/Folder) is\n"
+	    "                  still there (password: $POPVAULT_TARGET_PASSWORD,\n"
+	    "                  --target-password-file F or --target-password-command C;\n"
+	    "                  --cafile PEM, --allow-plaintext as for migrate)\n"
 	    "  --json          one JSON object on stdout\n");
+}
+
+/* verify --to: what the target holds of what the state says it should. */
+struct tcheck {
+	const char *folder; /* NULL: no --to */
+	struct upload_check c;
+};
+
+static void
+on_missing(void *arg, const char *sha256, const char *message_id)
+{
+	const struct tcheck *t = arg;
+
+	fprintf(stderr,
+	    "popvault: verify: error: message %s (Message-ID %s) missing from target folder %s\n",
+	    sha256, message_id != NULL ? message_id : "none", t->folder);
 }
 
 static void
 print_json(const struct verify_report *r, const char *dir,
-    const char *state_path)
+    const char *state_path, const struct tcheck *t)
 {
 	const struct verify_volume *v;
 	const struct verify_account *a;
@@ -58,7 +95,8 @@ print_json(const struct verify_report *r, const char *dir,
 	cmd_json_str(stdout, dir);
 	printf(",\"state\":");
 	cmd_json_str(stdout, r->with_state ? state_path : NULL);
-	printf(",\"ok\":%s,\"volumes\":[", r->nerrors == 0 ? "true" : "false");
+	printf(",\"ok\":%s,\"volumes\":[",
+	    r->nerrors == 0 && t->c.missing == 0 ? "true" : "false");
 	for (i = 0; i < r->nvols; i++) {
 		v = &r->vols[i];
 		printf("%s{\"volume\":", i ? "," : "");
@@ -91,11 +129,22 @@ print_json(const struct verify_report *r, const char *dir,
 		cmd_json_str(stdout, p->detail);
 		printf("}");
 	}
-	printf("]}\n");
+	printf("]");
+	if (t->folder != NULL) {
+		printf(",\"target\":{\"folder\":");
+		cmd_json_str(stdout, t->folder);
+		printf(",\"expected\":%llu,\"present\":%llu,\"missing\":%llu,\"in_folder\":%lu}",
+		    (unsigned long long)t->c.expected,
+		    (unsigned long long)t->c.present,
+		    (unsigned long long)t->c.missing,
+		    (unsigned long)t->c.in_folder);
+	}
+	printf("}\n");
 }
 
 static void
-print_table(const struct verify_report *r, const char *dir)
+print_table(const struct verify_report *r, const char *dir,
+    const struct tcheck *t)
 {
 	const struct verify_volume *v;
 	const struct verify_account *a;
@@ -124,6 +173,13 @@ print_table(const struct verify_report *r, const char *dir)
 		    (unsigned long long)a->found,
 		    (unsigned long long)a->missing);
 	}
+	if (t->folder != NULL)
+		printf("\n%-30s %8s %8s %8s %9s\n%-30s %8llu %8llu %8llu %9lu\n",
+		    "TARGET FOLDER", "EXPECTED", "PRESENT", "MISSING",
+		    "IN FOLDER", t->folder, (unsigned long long)t->c.expected,
+		    (unsigned long long)t->c.present,
+		    (unsigned long long)t->c.missing,
+		    (unsigned long)t->c.in_folder);
 }
 
 int
@@ -134,15 +190,20 @@ cmd_verify(int argc, char **argv, struct globals *g)
 	struct store *st = NULL;
 	struct verify_report rep;
 	const char *config_path = g->config_path, *state_opt = NULL;
-	const char *archive_opt = NULL;
-	char *state_path = NULL;
-	bool json = false;
+	const char *archive_opt = NULL, *to = NULL, *cafile = NULL;
+	const char *tpwfile = NULL, *tpwcmd = NULL;
+	struct config_target tgt;
+	struct tcheck tc;
+	char *state_path = NULL, *tpw = NULL;
+	bool json = false, plaintext = false;
 	enum pv_code rc = PV_OK;
 	int ch, status = EX_OK;
 	size_t i;
 
 	config_init(&cfg);
 	memset(&rep, 0, sizeof(rep));
+	memset(&tgt, 0, sizeof(tgt));
+	memset(&tc, 0, sizeof(tc));
 	while ((ch = getopt_long(argc, argv, "C:hvqd:", opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_ARCHIVE:
@@ -156,6 +217,21 @@ cmd_verify(int argc, char **argv, struct globals *g)
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_TO:
+			to = optarg;
+			break;
+		case OPT_CAFILE:
+			cafile = optarg;
+			break;
+		case OPT_PLAINTEXT:
+			plaintext = true;
+			break;
+		case OPT_TPWFILE:
+			tpwfile = optarg;
+			break;
+		case OPT_TPWCMD:
+			tpwcmd = optarg;
 			break;
 		case 'v':
 		case 'q':
@@ -197,9 +273,17 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		status = EX_USAGE;
 		goto out;
 	}
+	if (rc == PV_OK && to != NULL)
+		rc = config_parse_target(to, &tgt, &err);
+	if (rc == PV_OK && to != NULL)
+		rc = cmd_target_password(tpwfile, tpwcmd, &tpw, &err);
 	if (rc == PV_OK)
 		rc = cmd_state_path(&cfg, false, &state_path, &err);
-	if (rc == PV_OK && access(state_path, F_OK) != 0)
+	if (rc == PV_OK && to != NULL && access(state_path, F_OK) != 0)
+		rc = pv_errf(&err, PV_ECONFIG,
+		    "no state at %s: --to checks what the state records as uploaded",
+		    state_path);
+	else if (rc == PV_OK && access(state_path, F_OK) != 0)
 		fprintf(stderr,
 		    "popvault: verify: no state at %s: checking the archive alone\n",
 		    state_path);
@@ -207,6 +291,19 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		rc = store_open(state_path, STORE_READONLY, &st, &err);
 	if (rc == PV_OK)
 		rc = verify_run(cfg.archive, st, g->abort, &rep, &err);
+	if (rc == PV_OK && to != NULL) {
+		struct net_conf nc;
+		struct upload_conf uc;
+
+		cmd_target_netconf(&tgt, &cfg, tpw, cafile, plaintext,
+		    g->abort, &nc);
+		memset(&uc, 0, sizeof(uc));
+		uc.nc = &nc;
+		uc.key = tgt.key;
+		uc.folder = tgt.folder;
+		tc.folder = tgt.folder;
+		rc = upload_verify(st, &uc, on_missing, &tc, &tc.c, &err);
+	}
 	if (rc != PV_OK) {
 		fprintf(stderr, "popvault: verify: %s\n", err.msg);
 		status = pv_exitcode(rc);
@@ -219,15 +316,24 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		    rep.probs[i].volume != NULL ? ": " : "",
 		    rep.probs[i].detail);
 	if (json)
-		print_json(&rep, cfg.archive, state_path);
+		print_json(&rep, cfg.archive, state_path, &tc);
 	else
-		print_table(&rep, cfg.archive);
+		print_table(&rep, cfg.archive, &tc);
 	if (rep.nerrors > 0) {
 		fprintf(stderr, "popvault: verify: %zu problem(s) in %s\n",
 		    rep.nerrors, cfg.archive);
 		status = EX_DATAERR;
 	}
+	if (tc.c.missing > 0) {
+		fprintf(stderr,
+		    "popvault: verify: %llu of %llu uploaded message(s) missing from target folder %s\n",
+		    (unsigned long long)tc.c.missing,
+		    (unsigned long long)tc.c.expected, tc.folder);
+		status = EX_DATAERR;
+	}
 out:
+	xfree_secret(tpw);
+	config_target_free(&tgt);
 	verify_report_free(&rep);
 	store_close(st);
 	free(state_path);

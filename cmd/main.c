@@ -22,12 +22,12 @@ static const struct {
 	const char *help;
 } commands[] = {
     {"backup", cmd_backup, "POP3 mailboxes -> compressed archive volumes"},
+    {"migrate", cmd_migrate, "POP3 mailboxes -> an IMAP folder (and archive)"},
+    {"restore", cmd_restore, "archive volumes -> an IMAP folder"},
     {"status", cmd_status, "what the state db knows, per account"},
-    {"verify", cmd_verify, "re-hash the archive volumes, reconcile the state"},
+    {"verify", cmd_verify,
+        "re-hash the archive volumes, reconcile the state and target"},
 };
-
-/* Commands of the design that this version does not have yet. */
-static const char *const later[] = {"migrate", "restore"};
 
 static void
 usage(FILE *fp)
@@ -129,14 +129,6 @@ main(int argc, char **argv)
 		rc = commands[i].fn(argc - first, argv + first, &g);
 		net_global_cleanup();
 		return rc;
-	}
-	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
-		if (strcmp(argv[optind], later[i]) == 0) {
-			fprintf(stderr,
-			    "popvault: '%s' is not in this version yet; 'backup', 'status' and 'verify' are\n",
-			    later[i]);
-			return EX_USAGE;
-		}
 	}
 	fprintf(stderr, "popvault: unknown command '%s'\n", argv[optind]);
 	usage(stderr);

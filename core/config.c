@@ -161,12 +161,15 @@ parse_bool(const char *v, bool *b)
 	return false;
 }
 
+static enum pv_code parse_authority(struct config_account *a,
+    const char *url, const char *p, const char *end, const char *scheme,
+    struct pv_err *err);
+
 /* Parse "pop3s://user@host[:port][/]" into a. */
 static enum pv_code
 parse_url(struct config_account *a, const char *url, struct pv_err *err)
 {
-	const char *p, *at, *host, *colon, *end;
-	size_t hlen;
+	const char *p, *end;
 
 	if (strncmp(url, "pop3s://", 8) == 0) {
 		a->tls = CONFIG_TLS_IMPLICIT;
@@ -187,13 +190,25 @@ parse_url(struct config_account *a, const char *url, struct pv_err *err)
 	if (*end == '?' || *end == '#')
 		return pv_errf(err, PV_EUSAGE, "%s: unexpected '%c'", url,
 		    *end);
+	return parse_authority(a, url, p, end, "pop3s", err);
+}
+
+/* "user@host[:port]" in p[0..end) of url into a. */
+static enum pv_code
+parse_authority(struct config_account *a, const char *url, const char *p,
+    const char *end, const char *scheme, struct pv_err *err)
+{
+	const char *at, *host, *colon;
+	size_t hlen;
+
 	at = NULL;
 	for (const char *q = p; q < end; q++)
 		if (*q == '@')
 			at = q;
 	if (at == NULL || at == p)
 		return pv_errf(err, PV_EUSAGE,
-		    "%s: no user name; give pop3s://user@host[:port]", url);
+		    "%s: no user name; give %s://user@host[:port]", url,
+		    scheme);
 	if (memchr(p, ':', (size_t)(at - p)) != NULL)
 		return pv_errf(err, PV_EUSAGE,
 		    "a password in the URL is refused (it would show in the process list); use POPVAULT_PASSWORD, --password-file or --password-command");
@@ -232,6 +247,96 @@ parse_url(struct config_account *a, const char *url, struct pv_err *err)
 	}
 	a->set |= CK_HOST | CK_USER | CK_TLS | CK_PORT;
 	return PV_OK;
+}
+
+static int
+hexdig(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum pv_code
+config_parse_target(const char *url, struct config_target *t,
+    struct pv_err *err)
+{
+	struct config_account a;
+	const char *p, *end, *q;
+	char *f;
+	size_t n = 0;
+	enum pv_code rc;
+
+	memset(t, 0, sizeof(*t));
+	memset(&a, 0, sizeof(a));
+	if (strncmp(url, "imaps://", 8) == 0) {
+		t->implicit_tls = true;
+		p = url + 8;
+	} else if (strncmp(url, "imap://", 7) == 0) {
+		p = url + 7;
+	} else {
+		return pv_errf(err, PV_EUSAGE,
+		    "%s: the target must start with imaps:// (TLS) or imap:// (STARTTLS)",
+		    url);
+	}
+	end = p + strcspn(p, "/?#");
+	if (*end == '?' || *end == '#')
+		return pv_errf(err, PV_EUSAGE,
+		    "%s: unexpected '%c' (write it as %%%02X in a folder name)",
+		    url, *end, (unsigned char)*end);
+	rc = parse_authority(&a, url, p, end, "imaps", err);
+	if (rc != PV_OK)
+		goto out;
+	/* The folder: the percent-decoded path, UTF-8. */
+	q = *end == '/' ? end + 1 : end;
+	f = xmalloc(strlen(q) + 1);
+	for (; *q != '\0'; q++) {
+		if (*q == '%') {
+			int hi = hexdig(q[1]), lo = hi < 0 ? -1 : hexdig(q[2]);
+
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(f);
+				rc = pv_errf(err, PV_EUSAGE,
+				    "%s: bad %%-escape in the folder name", url);
+				goto out;
+			}
+			f[n++] = (char)(hi * 16 + lo);
+			q += 2;
+		} else {
+			f[n++] = *q;
+		}
+	}
+	f[n] = '\0';
+	if (n == 0) {
+		free(f);
+		f = xstrdup("INBOX");
+	}
+	t->folder = f;
+	t->user = a.user;
+	t->host = a.host;
+	t->port = a.port;
+	a.user = a.host = NULL;
+	t->key = t->port != 0
+	             ? xasprintf("%s@%s:%u", t->user, t->host, t->port)
+	             : xasprintf("%s@%s", t->user, t->host);
+out:
+	free(a.user);
+	free(a.host);
+	return rc;
+}
+
+void
+config_target_free(struct config_target *t)
+{
+	free(t->user);
+	free(t->host);
+	free(t->folder);
+	free(t->key);
+	memset(t, 0, sizeof(*t));
 }
 
 enum pv_code

@@ -93,6 +93,21 @@ enum pv_code config_load(struct config *c, const char *path,
 enum pv_code config_add_url(struct config *c, const char *url,
     struct pv_err *err);
 
+/* An IMAP target: imaps://user@host[:port]/Folder (implicit TLS) or
+ * imap://... (STARTTLS required); the folder is the percent-decoded
+ * path (UTF-8), "INBOX" when empty. */
+struct config_target {
+	char *user, *host; /* owned, like every string here */
+	unsigned port;     /* 0: the default for implicit_tls */
+	bool implicit_tls;
+	char *folder;
+	char *key; /* "user@host" or "user@host:port": names it in the state */
+};
+/* PV_EUSAGE on a malformed URL, a password in it, or a bad %-escape. */
+enum pv_code config_parse_target(const char *url, struct config_target *t,
+    struct pv_err *err);
+void config_target_free(struct config_target *t);
+
 /* Find an account by name, or NULL. */
 struct config_account *config_find(struct config *c, const char *name);
 

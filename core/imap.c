@@ -1711,7 +1711,7 @@ append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 		if (rc != PV_OK)
 			return rc;
 		(void)snprintf(text, sizeof(text),
-		    "larger than the server's APPENDLIMIT (%" PRIu64 " bytes)",
+		    "too big: over the server's APPENDLIMIT (%" PRIu64 " bytes)",
 		    s->caps.appendlimit);
 		memset(&res, 0, sizeof(res));
 		res.code = PV_EMSG;

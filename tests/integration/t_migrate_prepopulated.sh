@@ -1,6 +1,6 @@
 # migrate into a folder that another tool has already filled with 5 of the
 # messages (other INTERNALDATE, no flags): only the missing ones are added,
-# the 5 stay as they were (not appended again), JSON present == 5.
+# the 5 stay as they were (not appended again), JSON present counts them.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$IT_DIR/lib.sh"
 
@@ -35,8 +35,10 @@ assert_eq 5 "$(imapdump count "$t" --folder Prefilled)" "pre-populated messages"
 
 migrate --from "$(url_pop3s "$a")" --to "$(url_imaps "$t" Prefilled)" --json
 expect_rc 0 "migrate into a pre-populated folder"
-json_check "$PV_OUT" "sum(x['present'] for x in j['accounts']) == 5 and sum(x['uploaded'] for x in j['accounts']) == $distinct - 5" \
-	"JSON: 5 present, the rest uploaded"
+# Some picked messages may also be among the first 20, so seeded twice:
+# every POP3 message whose content is in the folder counts as present.
+json_check "$PV_OUT" "sum(x['present'] for x in j['accounts']) == ${#files[@]} - ($distinct - 5) and sum(x['uploaded'] for x in j['accounts']) == $distinct - 5" \
+	"JSON: the 5 (and their copies) present, the rest uploaded"
 
 imap_dump "$t" Prefilled "$TEST_TMP/dump"
 assert_folder_exactly "$TEST_TMP/expected" "$TEST_TMP/dump" "pre-populated folder after migrate"
@@ -48,7 +50,11 @@ while read -r h; do
 		fail "pre-populated message $h was replaced or changed"
 	}
 done <"$TEST_TMP/pre"
-# The added ones carry the migrate date.
-mapfile -t added < <(printf '%s\n' "${all[@]:0:20}")
+# The added ones carry the migrate date (the picked 5 may be among the
+# first 20 too: those keep the other tool's date, checked above).
+added=()
+for f in "${all[@]:0:20}"; do
+	grep -qx "$(hashes_of "$f")" "$TEST_TMP/pre" || added+=("$f")
+done
 assert_internaldates "$TEST_TMP/dump" "added messages" "${added[@]}"
 exit 0
