@@ -224,7 +224,8 @@ print_table(const struct acct_result *res, size_t n, bool dry)
 		    "ACCOUNT", "SEEN", "FETCHED", "UPLOADED", "PRESENT",
 		    "DELETED", "FAILED", "BYTES", "STATUS");
 		for (i = 0; i < n; i++)
-			printf("%-*s %7llu %7llu %8llu %7llu %7llu %6llu %10s  %s\n",
+			printf(
+			    "%-*s %7llu %7llu %8llu %7llu %7llu %6llu %10s  %s\n",
 			    (int)w, res[i].name,
 			    (unsigned long long)res[i].s.seen,
 			    (unsigned long long)res[i].s.fetched,
@@ -583,7 +584,8 @@ run(int argc, char **argv, struct globals *g)
 		}
 		rc = config_parse_target(o.to, &tgt, &err);
 		if (rc == PV_OK && !o.dry)
-			rc = cmd_target_password(o.tpwfile, o.tpwcmd, &tpw, &err);
+			rc = cmd_target_password(o.tpwfile, o.tpwcmd, &tpw,
+			    &err);
 		if (rc != PV_OK) {
 			fprintf(stderr, "popvault: %s\n", err.msg);
 			status = pv_exitcode(rc);

@@ -92,8 +92,9 @@ parse_day(const char *s, int64_t *out)
 	int y, m, d, n = 0;
 	time_t t;
 
-	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
-	    n != 10 || y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+	if (strlen(s) != 10 ||
+	    sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+	    y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
 		return false;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
@@ -305,7 +306,8 @@ cmd_restore(int argc, char **argv, struct globals *g)
 		}
 	}
 	if (json) {
-		printf("{\"command\":\"restore\",\"ok\":%s,\"exit\":%d,\"archive\":",
+		printf(
+		    "{\"command\":\"restore\",\"ok\":%s,\"exit\":%d,\"archive\":",
 		    status == EX_OK ? "true" : "false", status);
 		cmd_json_str(stdout, cfg.archive);
 		printf(",\"folder\":");
@@ -317,8 +319,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 		    (unsigned long long)s.records,
 		    (unsigned long long)s.selected,
 		    (unsigned long long)s.uploaded,
-		    (unsigned long long)s.present,
-		    (unsigned long long)s.failed,
+		    (unsigned long long)s.present, (unsigned long long)s.failed,
 		    (unsigned long long)s.bytes);
 		cmd_json_str(stdout, rc == PV_OK ? NULL : err.msg);
 		printf("}\n");
@@ -329,8 +330,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 		    (unsigned long long)s.volumes,
 		    (unsigned long long)s.selected,
 		    (unsigned long long)s.uploaded,
-		    (unsigned long long)s.present,
-		    (unsigned long long)s.failed,
+		    (unsigned long long)s.present, (unsigned long long)s.failed,
 		    (unsigned long long)s.damaged, pv_codename(rc));
 	}
 out:

@@ -133,7 +133,8 @@ print_json(const struct verify_report *r, const char *dir,
 	if (t->folder != NULL) {
 		printf(",\"target\":{\"folder\":");
 		cmd_json_str(stdout, t->folder);
-		printf(",\"expected\":%llu,\"present\":%llu,\"missing\":%llu,\"in_folder\":%lu}",
+		printf(
+		    ",\"expected\":%llu,\"present\":%llu,\"missing\":%llu,\"in_folder\":%lu}",
 		    (unsigned long long)t->c.expected,
 		    (unsigned long long)t->c.present,
 		    (unsigned long long)t->c.missing,
@@ -174,7 +175,8 @@ print_table(const struct verify_report *r, const char *dir,
 		    (unsigned long long)a->missing);
 	}
 	if (t->folder != NULL)
-		printf("\n%-30s %8s %8s %8s %9s\n%-30s %8llu %8llu %8llu %9lu\n",
+		printf(
+		    "\n%-30s %8s %8s %8s %9s\n%-30s %8llu %8llu %8llu %9lu\n",
 		    "TARGET FOLDER", "EXPECTED", "PRESENT", "MISSING",
 		    "IN FOLDER", t->folder, (unsigned long long)t->c.expected,
 		    (unsigned long long)t->c.present,
@@ -295,8 +297,8 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		struct net_conf nc;
 		struct upload_conf uc;
 
-		cmd_target_netconf(&tgt, &cfg, tpw, cafile, plaintext,
-		    g->abort, &nc);
+		cmd_target_netconf(&tgt, &cfg, tpw, cafile, plaintext, g->abort,
+		    &nc);
 		memset(&uc, 0, sizeof(uc));
 		uc.nc = &nc;
 		uc.key = tgt.key;

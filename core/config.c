@@ -161,9 +161,8 @@ parse_bool(const char *v, bool *b)
 	return false;
 }
 
-static enum pv_code parse_authority(struct config_account *a,
-    const char *url, const char *p, const char *end, const char *scheme,
-    struct pv_err *err);
+static enum pv_code parse_authority(struct config_account *a, const char *url,
+    const char *p, const char *end, const char *scheme, struct pv_err *err);
 
 /* Parse "pop3s://user@host[:port][/]" into a. */
 static enum pv_code
@@ -301,7 +300,8 @@ config_parse_target(const char *url, struct config_target *t,
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(f);
 				rc = pv_errf(err, PV_EUSAGE,
-				    "%s: bad %%-escape in the folder name", url);
+				    "%s: bad %%-escape in the folder name",
+				    url);
 				goto out;
 			}
 			f[n++] = (char)(hi * 16 + lo);
@@ -320,9 +320,8 @@ config_parse_target(const char *url, struct config_target *t,
 	t->host = a.host;
 	t->port = a.port;
 	a.user = a.host = NULL;
-	t->key = t->port != 0
-	             ? xasprintf("%s@%s:%u", t->user, t->host, t->port)
-	             : xasprintf("%s@%s", t->user, t->host);
+	t->key = t->port != 0 ? xasprintf("%s@%s:%u", t->user, t->host, t->port)
+	                      : xasprintf("%s@%s", t->user, t->host);
 out:
 	free(a.user);
 	free(a.host);

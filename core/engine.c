@@ -58,9 +58,9 @@ struct run {
 	size_t *fetch;
 	size_t *fetch_nums;
 	size_t nfetch;
-	bool *durable;   /* per item: recorded DONE in the state */
-	bool *uploaded;  /* per item: DONE in the target (migrate) */
-	bool *known_row; /* per item: its message row exists already */
+	bool *durable;     /* per item: recorded DONE in the state */
+	bool *uploaded;    /* per item: DONE in the target (migrate) */
+	bool *known_row;   /* per item: its message row exists already */
 	struct upload *up; /* migrate: the target's sink */
 	int64_t *first_seen;
 	uint64_t fetch_bytes;
@@ -566,9 +566,9 @@ target_one(struct run *r, const struct got *g, struct pv_err *err)
 		/* Another content with this ID known (our own row counts
 		 * only when it was just written into a volume): the ID is
 		 * no proof, the content decides. */
-		ui.id_shared = variants >= 2 ||
-		               (variants == 1 && r->arc == NULL &&
-		                   !r->known_row[g->idx]);
+		ui.id_shared =
+		    variants >= 2 ||
+		    (variants == 1 && r->arc == NULL && !r->known_row[g->idx]);
 	}
 	ui.size = g->size;
 	ui.date = g->date;
@@ -741,7 +741,8 @@ plan(struct run *r, struct pv_err *err)
 				}
 			}
 			store_msg_clear(&m);
-			if (r->durable[i] && (r->up == NULL || r->uploaded[i])) {
+			if (r->durable[i] &&
+			    (r->up == NULL || r->uploaded[i])) {
 				r->s->known++;
 				continue;
 			}
@@ -904,8 +905,7 @@ target_open(struct run *r, struct pv_err *err)
 	uc.tmpdir = e->o.cfg->tmpdir;
 	uc.step = upload_step;
 	uc.step_arg = e;
-	return upload_open(e->st, &uc, target_done, r, e->o.abort, &r->up,
-	    err);
+	return upload_open(e->st, &uc, target_done, r, e->o.abort, &r->up, err);
 }
 
 static void

@@ -36,17 +36,17 @@ struct engine_opts {
 };
 
 struct engine_stats {
-	uint64_t seen;    /* messages on the server */
-	uint64_t known;   /* already stored by an earlier run */
-	uint64_t fetched; /* retrieved in this run */
-	uint64_t stored;  /* new content written to a volume */
-	uint64_t dups;    /* retrieved, content already stored */
-	uint64_t deleted; /* deleted on the server (QUIT done) */
-	uint64_t failed;  /* could not be copied (refused, too big, ...) */
+	uint64_t seen;     /* messages on the server */
+	uint64_t known;    /* already stored by an earlier run */
+	uint64_t fetched;  /* retrieved in this run */
+	uint64_t stored;   /* new content written to a volume */
+	uint64_t dups;     /* retrieved, content already stored */
+	uint64_t deleted;  /* deleted on the server (QUIT done) */
+	uint64_t failed;   /* could not be copied (refused, too big, ...) */
 	uint64_t uploaded; /* APPENDed to the target in this run */
 	uint64_t present;  /* found in the target already */
-	uint64_t bytes;   /* bytes retrieved */
-	uint64_t volumes; /* volumes written */
+	uint64_t bytes;    /* bytes retrieved */
+	uint64_t volumes;  /* volumes written */
 	uint64_t would_fetch, would_fetch_bytes, would_delete; /* dry run */
 };
 

@@ -1711,7 +1711,8 @@ append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 		if (rc != PV_OK)
 			return rc;
 		(void)snprintf(text, sizeof(text),
-		    "too big: over the server's APPENDLIMIT (%" PRIu64 " bytes)",
+		    "too big: over the server's APPENDLIMIT (%" PRIu64
+		    " bytes)",
 		    s->caps.appendlimit);
 		memset(&res, 0, sizeof(res));
 		res.code = PV_EMSG;
@@ -1964,8 +1965,8 @@ is_body_literal(const char *p, size_t n)
 	for (i = 0; i + 7 <= n; i++)
 		if (ci_eq(p + i, 7, "BODY[] "))
 			b = p + i;
-	return b != NULL && memchr(b + 7, ' ', (size_t)(p + n - (b + 7))) ==
-	                        NULL;
+	return b != NULL &&
+	       memchr(b + 7, ' ', (size_t)(p + n - (b + 7))) == NULL;
 }
 
 enum pv_code
@@ -1985,8 +1986,8 @@ imap_fetch_bodies(struct imap *s, const char *uidset,
 		return pv_errf(err, PV_EINTERNAL,
 		    "UID FETCH without a selected folder");
 	next_tag(s, tag);
-	k = snprintf(line, sizeof(line), "%s UID FETCH %s (UID BODY.PEEK[])\r\n",
-	    tag, uidset);
+	k = snprintf(line, sizeof(line),
+	    "%s UID FETCH %s (UID BODY.PEEK[])\r\n", tag, uidset);
 	if (k < 0 || (size_t)k >= sizeof(line))
 		return pv_errf(err, PV_EINTERNAL, "UID FETCH: set too long");
 	rc = send_line(s, line, (size_t)k, err);
@@ -2029,12 +2030,14 @@ imap_fetch_bodies(struct imap *s, const char *uidset,
 				uint32_t seq;
 
 				if (parse_u32(part, n, &pos, &seq) &&
-				    pos + 6 <= n && ci_eq(part + pos, 6, " FETCH")) {
+				    pos + 6 <= n &&
+				    ci_eq(part + pos, 6, " FETCH")) {
 					in_fetch = true;
 					had_body = false;
 					uid = 0;
 					if (lit && is_body_literal(part, n)) {
-						rc = cb->begin(arg, seq, size, err);
+						rc = cb->begin(arg, seq, size,
+						    err);
 						if (rc != PV_OK)
 							goto broken;
 						had_body = true;

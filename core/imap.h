@@ -167,11 +167,11 @@ enum pv_code imap_fetch_message_ids(struct imap *s,
 /* Streaming receipt of whole messages (imap_fetch_bodies). */
 struct imap_body_cb {
 	/* A message of 'size' bytes begins (sequence number 'seq'). */
-	enum pv_code (*begin)(void *arg, uint32_t seq, uint64_t size,
-	    struct pv_err *err);
+	enum pv_code (
+	    *begin)(void *arg, uint32_t seq, uint64_t size, struct pv_err *err);
 	/* Its next bytes, in order, exactly as the server sent them. */
-	enum pv_code (*data)(void *arg, const char *p, size_t n,
-	    struct pv_err *err);
+	enum pv_code (
+	    *data)(void *arg, const char *p, size_t n, struct pv_err *err);
 	/* It is complete; 'uid' is its UID. */
 	enum pv_code (*end)(void *arg, uint32_t uid, struct pv_err *err);
 };

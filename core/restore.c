@@ -140,8 +140,8 @@ read_manifest(struct ctx *c, const char *name, struct pv_err *err)
 		rc = pv_errf(err, PV_EIO, "volume %s has no manifest", name);
 	if (rc == PV_OK) {
 		c->vol = name;
-		rc = manifest_parse(mf.data, mf.len, &volname, &created,
-		    on_rec, c, err);
+		rc = manifest_parse(mf.data, mf.len, &volname, &created, on_rec,
+		    c, err);
 		if (rc == PV_EPROTO)
 			(void)pv_errprefix(err, "volume %s", name);
 	}
@@ -206,7 +206,7 @@ distinct(struct ctx *c)
 		bool shared = false;
 
 		for (j = i + 1; j < k && strcmp(ids[j]->message_id,
-		                              ids[i]->message_id) == 0;
+		                             ids[i]->message_id) == 0;
 		     j++)
 			if (strcmp(ids[j]->canon, ids[i]->canon) != 0)
 				shared = true;
@@ -246,7 +246,8 @@ on_done(void *arg, const struct upload_item *ui, const struct upload_res *res,
 	(void)arg;
 	(void)err;
 	if (res->outcome == UPLOAD_FAILED)
-		log_warnx("message %s (Message-ID %s, %llu bytes) not restored: %s",
+		log_warnx(
+		    "message %s (Message-ID %s, %llu bytes) not restored: %s",
 		    ui->sha256,
 		    ui->message_id != NULL ? ui->message_id : "none",
 		    (unsigned long long)ui->size, res->text);
@@ -256,8 +257,7 @@ on_done(void *arg, const struct upload_item *ui, const struct upload_res *res,
 /* Pass 2, one volume: queue the needed members found in it. */
 static enum pv_code
 read_members(struct ctx *c, struct upload *up, struct spool *sp,
-    struct digest *sha, struct want *first, size_t count,
-    struct pv_err *err)
+    struct digest *sha, struct want *first, size_t count, struct pv_err *err)
 {
 	char *path = xasprintf("%s/%s", c->dir, first->vol);
 	struct arc_rd *rd = NULL;
@@ -282,6 +282,7 @@ read_members(struct ctx *c, struct upload *up, struct spool *sp,
 		rc = arc_rd_next(rd, &member, &size, &mtime, &eof, err);
 		if (rc != PV_OK || eof)
 			break;
+		memset(&key, 0, sizeof(key));
 		key.vol = first->vol;
 		key.member = (char *)(uintptr_t)member;
 		w = bsearch(&key, first, count, sizeof(*first), cmp_loc);
@@ -362,9 +363,10 @@ restore_run(struct store *st, const char *dir, const struct restore_filter *f,
 	}
 	distinct(&c);
 	s->selected = c.n;
-	log_verbose("archive %s: %llu volume(s), %llu record(s), %zu message(s) selected",
-	    dir, (unsigned long long)s->volumes,
-	    (unsigned long long)s->records, c.n);
+	log_verbose(
+	    "archive %s: %llu volume(s), %llu record(s), %zu message(s) selected",
+	    dir, (unsigned long long)s->volumes, (unsigned long long)s->records,
+	    c.n);
 	if (c.n == 0)
 		goto done;
 

@@ -43,7 +43,6 @@ struct restore_stats {
  * cannot be read; connection and protocol errors as upload.h says. */
 enum pv_code restore_run(struct store *st, const char *dir,
     const struct restore_filter *f, const struct upload_conf *uc,
-    volatile sig_atomic_t *abort, struct restore_stats *s,
-    struct pv_err *err);
+    volatile sig_atomic_t *abort, struct restore_stats *s, struct pv_err *err);
 
 #endif /* PV_RESTORE_H */

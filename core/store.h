@@ -318,8 +318,8 @@ enum pv_code store_target_each(struct store *st, const char *key,
  * (account, id) order; 'm' is borrowed for the call (its strings too).
  * The callback must not call store functions. */
 enum pv_code store_msg_each(struct store *st, const char *account,
-    enum pv_code (*cb)(void *arg, const struct store_msg *m,
-        struct pv_err *err),
+    enum pv_code (
+        *cb)(void *arg, const struct store_msg *m, struct pv_err *err),
     void *arg, struct pv_err *err);
 
 /* How many different canonical contents (canon) the message rows give

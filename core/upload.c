@@ -40,7 +40,7 @@ struct content {
 };
 
 struct qitem {
-	struct upload_item it; /* message_id owned */
+	struct upload_item it;    /* message_id owned */
 	enum upload_outcome kind; /* APPENDED: to append; PRESENT: found */
 	bool record;              /* PRESENT: write a DONE "found" row */
 	uint32_t uid;
@@ -105,7 +105,7 @@ cmp_idref(const void *a, const void *b)
 static uint32_t
 id_lookup(const struct upload *u, const char *id, size_t *first, size_t *count)
 {
-	struct idref key, *hit;
+	struct idref key = {NULL, 0}, *hit;
 	size_t lo, hi;
 
 	key.id = (char *)(uintptr_t)id;
@@ -146,8 +146,7 @@ struct learn {
 };
 
 static enum pv_code
-on_msgid(void *arg, uint32_t uid, const char *hdr, size_t n,
-    struct pv_err *err)
+on_msgid(void *arg, uint32_t uid, const char *hdr, size_t n, struct pv_err *err)
 {
 	struct learn *l = arg;
 	struct upload *u = l->u;
@@ -351,7 +350,8 @@ settle(struct upload *u, struct pv_err *err)
 		goto out;
 	u->stats.settled += nfound;
 	step(u, "upload intents settled");
-	log_info("target %s/%s: %zu upload(s) of an interrupted run found in the folder, %zu to be done again",
+	log_info(
+	    "target %s/%s: %zu upload(s) of an interrupted run found in the folder, %zu to be done again",
 	    u->c.key, u->c.folder, nfound, in.n - nfound);
 out:
 	free(h.out);
@@ -390,8 +390,8 @@ folder_name(struct upload *u, struct pv_err *err)
 			return pv_errf(err, PV_ECONFIG,
 			    "target %s has no folder hierarchy: one folder per account is not possible there",
 			    u->c.key);
-		u->folder = xasprintf("%s%c%s", u->c.folder, delim,
-		    u->c.subfolder);
+		u->folder =
+		    xasprintf("%s%c%s", u->c.folder, delim, u->c.subfolder);
 		for (p = u->folder + strlen(u->c.folder) + 1; *p != '\0'; p++)
 			if (*p == delim)
 				*p = '_';
@@ -538,7 +538,8 @@ content_match(struct upload *u, const struct upload_item *it, size_t first,
 	}
 	for (i = 0; rc == PV_OK && i < n && *uid == 0; i++)
 		if (strcmp(v[i].sha, it->sha256) == 0 ||
-		    (it->canon[0] != '\0' && strcmp(v[i].canon, it->canon) == 0))
+		    (it->canon[0] != '\0' &&
+		        strcmp(v[i].canon, it->canon) == 0))
 			*uid = v[i].uid;
 	free(h.out);
 	return rc;
@@ -677,10 +678,10 @@ ap_result(void *arg, size_t i, const struct imap_append_res *res,
 	q->res.text = q->text;
 	if (res->code == PV_OK && res->has_uid && res->uid >= u->uidnext)
 		u->uidnext = res->uid + 1;
-	if (res->code != PV_OK && res->scope != IMAP_SCOPE_MSG &&
-	    !u->fatal) {
+	if (res->code != PV_OK && res->scope != IMAP_SCOPE_MSG && !u->fatal) {
 		u->fatal = true;
-		pv_errf(&u->fatal_err, res->code == PV_OK ? PV_EPROTO : res->code,
+		pv_errf(&u->fatal_err,
+		    res->code == PV_OK ? PV_EPROTO : res->code,
 		    "target %s: folder %s: APPEND refused: %s", u->c.key,
 		    u->c.folder, q->text);
 	}
@@ -820,7 +821,8 @@ upload_flush(struct upload *u, struct pv_err *err)
 		if (!q->has_res)
 			continue; /* the session died: the INTENT stays */
 		if (q->res.code != PV_OK) {
-			rc = store_upload_drop(u->st, u->tid, q->it.sha256, err);
+			rc =
+			    store_upload_drop(u->st, u->tid, q->it.sha256, err);
 			continue;
 		}
 		fill_upload(u, q, q->res.has_uid ? q->res.uid : 0, "appended",
@@ -915,7 +917,7 @@ upload_abort(struct upload *u)
 struct vctx {
 	struct store_upload *ups; /* DONE uploads of the target */
 	size_t nups, capups;
-	char **ids; /* their Message-IDs, from the message rows */
+	char **ids;     /* their Message-IDs, from the message rows */
 	uint32_t *uids; /* the folder's UIDs, sorted */
 	size_t nuids, capuids;
 	int64_t tid;
@@ -968,6 +970,7 @@ v_msg(void *arg, const struct store_msg *m, struct pv_err *err)
 	(void)err;
 	if (m->message_id == NULL || v->nups == 0)
 		return PV_OK;
+	memset(&key, 0, sizeof(key));
 	memcpy(key.sha256, m->sha256, sizeof(key.sha256));
 	hit = bsearch(&key, v->ups, v->nups, sizeof(*v->ups), cmp_upload);
 	if (hit == NULL)
@@ -987,8 +990,7 @@ cmp_u32(const void *a, const void *b)
 }
 
 static enum pv_code
-v_fetch(void *arg, uint32_t uid, const char *hdr, size_t n,
-    struct pv_err *err)
+v_fetch(void *arg, uint32_t uid, const char *hdr, size_t n, struct pv_err *err)
 {
 	struct upload *u = arg;
 	struct vctx *v = u->arg;

@@ -44,8 +44,8 @@ struct upload_item {
 	char sha256[65];        /* of the exact bytes */
 	char canon[65];         /* canonical-content hash; "" if unknown */
 	const char *message_id; /* normalized; NULL if none */
-	bool id_shared; /* the caller knows different messages with this
-	                   Message-ID: the ID alone proves nothing */
+	bool id_shared;         /* the caller knows different messages with this
+	                           Message-ID: the ID alone proves nothing */
 	uint64_t size;
 	int64_t date; /* INTERNALDATE */
 	int date_off;
@@ -75,7 +75,7 @@ typedef enum pv_code (*upload_done_fn)(void *arg, const struct upload_item *it,
 
 struct upload_stats {
 	uint64_t appended, present, failed;
-	uint64_t bytes; /* appended */
+	uint64_t bytes;   /* appended */
 	uint64_t settled; /* INTENTs of a killed run found in the folder */
 };
 
