@@ -62,6 +62,9 @@ void cmd_target_netconf(const struct config_target *t, const struct config *cfg,
     const char *password, const char *cafile, bool plaintext,
     volatile sig_atomic_t *abort, struct net_conf *nc);
 
+/* --target-window N: 1..1000, else false after a message. */
+bool cmd_parse_window(const char *s, unsigned *out);
+
 /* -v, -q and -d given after the command: same meaning as before it.
  * Returns false (after a message) on a bad -d argument. */
 bool cmd_log_option(int c, const char *arg);

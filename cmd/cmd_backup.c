@@ -47,6 +47,7 @@ enum {
 	OPT_FLAGS,
 	OPT_TPWFILE,
 	OPT_TPWCMD,
+	OPT_TWINDOW,
 };
 
 static const struct option opts[] = {
@@ -76,6 +77,7 @@ static const struct option opts[] = {
     {"flags", required_argument, NULL, OPT_FLAGS},
     {"target-password-file", required_argument, NULL, OPT_TPWFILE},
     {"target-password-command", required_argument, NULL, OPT_TPWCMD},
+    {"target-window", required_argument, NULL, OPT_TWINDOW},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -98,6 +100,7 @@ usage_migrate(FILE *fp)
 	    "                           created if missing (default INBOX)\n"
 	    "  --per-account            one folder per account, under the --to folder\n"
 	    "  --flags FLAGS            flags of the uploaded messages (default \\Seen; \"\" none)\n"
+	    "  --target-window N        APPENDs in flight with LITERAL+ (default 32)\n"
 	    "  --target-password-file F, --target-password-command CMD\n"
 	    "                           the target's password (else $POPVAULT_TARGET_PASSWORD)\n"
 	    "  --delete, --delete-after DURATION\n"
@@ -291,8 +294,9 @@ report(const struct acct_result *r, bool dry)
 
 struct bopts {
 	const char *pwfile, *pwcmd;
-	const char *to, *flags, *tpwfile, *tpwcmd;
+	const char *to, *flags, *tpwfile, *tpwcmd, *tcafile;
 	bool per_account;
+	unsigned twindow;
 	const char *cafile, *pinnedkey, *auth;
 	bool plaintext, json, dry;
 	int keep; /* -1: as configured */
@@ -387,7 +391,7 @@ run(int argc, char **argv, struct globals *g)
 	memset(&o, 0, sizeof(o));
 	memset(&tgt, 0, sizeof(tgt));
 	o.keep = -1;
-	o.flags = "\\Seen";
+	o.flags = NULL;
 	config_init(&cfg);
 	memset(&eo, 0, sizeof(eo));
 	while ((c = getopt_long(argc, argv, "C:nhvqd:", opts, NULL)) != -1) {
@@ -448,6 +452,7 @@ run(int argc, char **argv, struct globals *g)
 		case OPT_FLAGS:
 		case OPT_TPWFILE:
 		case OPT_TPWCMD:
+		case OPT_TWINDOW:
 			if (!migrate) {
 				status = usage_error(
 				    "--to, --per-account, --flags and the target's password options are for 'popvault migrate'");
@@ -461,7 +466,12 @@ run(int argc, char **argv, struct globals *g)
 				o.flags = optarg;
 			else if (c == OPT_TPWFILE)
 				o.tpwfile = optarg;
-			else
+			else if (c == OPT_TWINDOW) {
+				if (!cmd_parse_window(optarg, &o.twindow)) {
+					status = EX_USAGE;
+					goto out_early;
+				}
+			} else
 				o.tpwcmd = optarg;
 			break;
 		case OPT_JSON:
@@ -577,10 +587,22 @@ run(int argc, char **argv, struct globals *g)
 	}
 	apply_overrides(&cfg, &o);
 	if (migrate) {
+		/* The command line, else the config's target keys. */
+		if (o.to == NULL)
+			o.to = cfg.target;
 		if (o.to == NULL) {
 			status = usage_error("%s",
-			    "no target: give --to imaps://user@host/Folder");
+			    "no target: give --to imaps://user@host/Folder or 'target' in the config");
 			goto out_early;
+		}
+		if (o.flags == NULL)
+			o.flags = cfg.target_flags != NULL ? cfg.target_flags
+			                                   : "\\Seen";
+		o.tcafile = o.cafile != NULL ? o.cafile : cfg.target_cafile;
+		o.per_account = o.per_account || cfg.target_per_account;
+		if (o.tpwfile == NULL && o.tpwcmd == NULL) {
+			o.tpwfile = cfg.target_password_file;
+			o.tpwcmd = cfg.target_passwordeval;
 		}
 		rc = config_parse_target(o.to, &tgt, &err);
 		if (rc == PV_OK && !o.dry)
@@ -632,13 +654,14 @@ run(int argc, char **argv, struct globals *g)
 	if (env != NULL)
 		eo.stop_after = strtol(env, NULL, 10);
 	if (migrate && !o.dry) {
-		cmd_target_netconf(&tgt, &cfg, tpw, o.cafile, o.plaintext,
+		cmd_target_netconf(&tgt, &cfg, tpw, o.tcafile, o.plaintext,
 		    g->abort, &tnc);
 		memset(&uc, 0, sizeof(uc));
 		uc.nc = &tnc;
 		uc.key = tgt.key;
 		uc.folder = tgt.folder;
 		uc.flags = o.flags;
+		uc.window = o.twindow;
 		eo.target = &uc;
 		eo.per_account = o.per_account;
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "config.h"
@@ -35,6 +36,7 @@ enum {
 	OPT_TPWCMD,
 	OPT_JSON,
 	OPT_TIMEOUT,
+	OPT_TWINDOW,
 };
 
 static const struct option opts[] = {
@@ -53,6 +55,7 @@ static const struct option opts[] = {
     {"target-password-command", required_argument, NULL, OPT_TPWCMD},
     {"json", no_argument, NULL, OPT_JSON},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"target-window", required_argument, NULL, OPT_TWINDOW},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -81,6 +84,7 @@ usage(FILE *fp)
 	    "  --cafile PEM             trust these CA certificates instead of the system's\n"
 	    "  --allow-plaintext        go on without TLS if the server offers no STARTTLS\n"
 	    "  --timeout DURATION       give up on a silent server after this (default 60s)\n"
+	    "  --target-window N        APPENDs in flight with LITERAL+ (default 32)\n"
 	    "  --json                   the summary as JSON on stdout\n");
 }
 
@@ -107,6 +111,20 @@ parse_day(const char *s, int64_t *out)
 	return true;
 }
 
+/* Test hook (tests/integration/README): POPVAULT_TEST_STOP_AFTER=k
+ * ends the process after the k-th state change, as for backup. */
+static long stop_after, steps;
+
+static void
+restore_step(void *arg, const char *what)
+{
+	(void)arg;
+	steps++;
+	log_debug(LOG_ENGINE, "step %ld: %s", steps, what);
+	if (stop_after > 0 && steps == stop_after)
+		_exit(100);
+}
+
 int
 cmd_restore(int argc, char **argv, struct globals *g)
 {
@@ -126,6 +144,8 @@ cmd_restore(int argc, char **argv, struct globals *g)
 	enum pv_code rc = PV_OK;
 	int64_t run_id = 0, started = cmd_now(), d;
 	int ch, status = EX_OK;
+	unsigned window = 0;
+	const char *env;
 
 	config_init(&cfg);
 	memset(&tgt, 0, sizeof(tgt));
@@ -199,6 +219,12 @@ cmd_restore(int argc, char **argv, struct globals *g)
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_TWINDOW:
+			if (!cmd_parse_window(optarg, &window)) {
+				status = EX_USAGE;
+				goto out;
+			}
 			break;
 		case OPT_TIMEOUT:
 			if (!config_parse_duration(optarg, &d) || d == 0 ||
@@ -286,6 +312,12 @@ cmd_restore(int argc, char **argv, struct globals *g)
 	uc.flags = flags;
 	uc.mem_max = cfg.mem_max;
 	uc.tmpdir = cfg.tmpdir;
+	uc.window = window;
+	env = getenv("POPVAULT_TEST_STOP_AFTER");
+	if (env != NULL) {
+		stop_after = strtol(env, NULL, 10);
+		uc.step = restore_step;
+	}
 	rc = restore_run(st, cfg.archive, &f, &uc, g->abort, &s, &err);
 	if (rc != PV_OK)
 		fprintf(stderr, "popvault: restore: %s\n", err.msg);

@@ -166,6 +166,24 @@ cmd_target_password(const char *file, const char *command, char **out,
 	    "no password for the target: set POPVAULT_TARGET_PASSWORD, or give --target-password-file or --target-password-command");
 }
 
+bool
+cmd_parse_window(const char *s, unsigned *out)
+{
+	char *end;
+	long l;
+
+	errno = 0;
+	l = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || l < 1 || l > 1000) {
+		fprintf(stderr,
+		    "popvault: --target-window: '%s' is not a number from 1 to 1000\n",
+		    s);
+		return false;
+	}
+	*out = (unsigned)l;
+	return true;
+}
+
 void
 cmd_target_netconf(const struct config_target *t, const struct config *cfg,
     const char *password, const char *cafile, bool plaintext,

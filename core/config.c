@@ -580,6 +580,32 @@ run_key(struct config *c, const char *key, const char *val, bool *handled,
 	} else if (strcmp(key, "tmpdir") == 0) {
 		free(c->tmpdir);
 		c->tmpdir = expand_path(val);
+	} else if (strcmp(key, "target") == 0) {
+		struct config_target t;
+		struct pv_err e;
+
+		if (config_parse_target(val, &t, &e) != PV_OK) {
+			*msg =
+			    "target must be imaps://user@host[:port]/Folder or imap://...";
+			return false;
+		}
+		config_target_free(&t);
+		set_str(&c->target, val);
+	} else if (strcmp(key, "target_passwordeval") == 0) {
+		set_str(&c->target_passwordeval, val);
+	} else if (strcmp(key, "target_password_file") == 0) {
+		free(c->target_password_file);
+		c->target_password_file = expand_path(val);
+	} else if (strcmp(key, "target_cafile") == 0) {
+		free(c->target_cafile);
+		c->target_cafile = expand_path(val);
+	} else if (strcmp(key, "target_flags") == 0) {
+		set_str(&c->target_flags, val);
+	} else if (strcmp(key, "target_per_account") == 0) {
+		if (!parse_bool(val, &c->target_per_account)) {
+			*msg = "target_per_account must be yes or no";
+			return false;
+		}
 	} else {
 		*handled = false;
 	}
@@ -787,5 +813,10 @@ config_free(struct config *c)
 	free(c->state);
 	free(c->compress);
 	free(c->tmpdir);
+	free(c->target);
+	free(c->target_passwordeval);
+	free(c->target_password_file);
+	free(c->target_cafile);
+	free(c->target_flags);
 	memset(c, 0, sizeof(*c));
 }

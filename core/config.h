@@ -76,6 +76,13 @@ struct config {
 	uint64_t volume_size; /* start a new volume past this many bytes */
 	uint64_t mem_max;     /* message bytes held in memory before spilling */
 	char *tmpdir;         /* NULL: $TMPDIR or /tmp (resolved by cmd/) */
+	/* migrate's IMAP target (run-wide keys; the command line wins) */
+	char *target; /* imaps://user@host[:port]/Folder, checked on load */
+	char *target_passwordeval;
+	char *target_password_file;
+	char *target_cafile;
+	char *target_flags; /* NULL: "\Seen" */
+	bool target_per_account;
 };
 
 /* Zero and set the built-in defaults. */

@@ -6,9 +6,12 @@
 #
 # Starts a throw-away Dovecot on loopback (see dovecot.sh), fills a mailbox
 # with generated mail, backs it up over POP3S, lists the archive, shows
-# `popvault status`, runs the backup again (nothing new), stops Dovecot and
-# leaves everything under ./demo/ (gitignored): the archive volumes, the state
-# db and the generated messages, to look at.  Needs root (Dovecot).
+# `popvault status`, runs the backup again (nothing new), then plays the
+# disaster: deletes the state db and restores the volumes into a new IMAP
+# account over IMAPS (twice: the second run uploads nothing), verifies
+# archive and folder, stops Dovecot and leaves everything under ./demo/
+# (gitignored): the archive volumes, the state db and the generated
+# messages, to look at.  Needs root (Dovecot).
 
 set -eu
 
@@ -66,7 +69,8 @@ mkdir -p "$demo/archive"
 "$PYTHON" "$here/gen_corpus.py" -q --out "$demo/mailbox" --count 25
 cp "$CA_FILE" "$demo/test-ca.pem"
 POPVAULT_PASSWORD="demo-$RANDOM$RANDOM"
-export POPVAULT_PASSWORD
+POPVAULT_TARGET_PASSWORD="restored-$RANDOM$RANDOM"
+export POPVAULT_PASSWORD POPVAULT_TARGET_PASSWORD
 "$here/dovecot.sh" adduser "$srv" demo "$POPVAULT_PASSWORD"
 "$here/dovecot.sh" seed "$srv" demo "$demo"/mailbox/msg-*.eml
 echo "$(ls "$demo"/mailbox/msg-*.eml | wc -l) messages," \
@@ -90,8 +94,23 @@ step "Backing up again: incremental, nothing new to fetch"
 show_run "$bin" backup --from "$url" --archive demo/archive \
 	--state demo/state.db --cafile demo/test-ca.pem
 
-# TODO: restore the archive into the demo server's IMAP (IMAPS_PORT) once
-# `popvault restore` exists; until then the demo stops at the backup.
+step "Disaster: the state db is lost; restoring from the volumes alone"
+rm -f demo/state.db demo/state.db-wal demo/state.db-shm demo/state.db.lock
+"$here/dovecot.sh" adduser "$srv" restored "$POPVAULT_TARGET_PASSWORD"
+echo "(a new IMAP account 'restored'; its password comes from POPVAULT_TARGET_PASSWORD)"
+show_run "$bin" restore --archive demo/archive \
+	--to "imaps://restored@127.0.0.1:$IMAPS_PORT/Restored" \
+	--state demo/state.db --cafile demo/test-ca.pem
+
+step "Restoring again: everything is there already, nothing is uploaded twice"
+show_run "$bin" restore --archive demo/archive \
+	--to "imaps://restored@127.0.0.1:$IMAPS_PORT/Restored" \
+	--state demo/state.db --cafile demo/test-ca.pem
+
+step "Verifying the archive, and that the IMAP folder holds what was uploaded"
+show_run "$bin" verify --archive demo/archive \
+	--to "imaps://restored@127.0.0.1:$IMAPS_PORT/Restored" \
+	--state demo/state.db --cafile demo/test-ca.pem
 
 step "Done"
 cat <<EOF
