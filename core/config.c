@@ -282,11 +282,12 @@ config_parse_target(const char *url, struct config_target *t,
 		    "%s: the target must start with imaps:// (TLS) or imap:// (STARTTLS)",
 		    url);
 	}
-	end = p + strcspn(p, "/?#");
-	if (*end == '?' || *end == '#')
+	q = p + strcspn(p, "?#");
+	if (*q != '\0')
 		return pv_errf(err, PV_EUSAGE,
 		    "%s: unexpected '%c' (write it as %%%02X in a folder name)",
-		    url, *end, (unsigned char)*end);
+		    url, *q, (unsigned char)*q);
+	end = p + strcspn(p, "/");
 	rc = parse_authority(&a, url, p, end, "imaps", err);
 	if (rc != PV_OK)
 		goto out;
@@ -600,7 +601,8 @@ run_key(struct config *c, const char *key, const char *val, bool *handled,
 		free(c->target_cafile);
 		c->target_cafile = expand_path(val);
 	} else if (strcmp(key, "target_flags") == 0) {
-		set_str(&c->target_flags, val);
+		/* "none": no flags (a value cannot be empty here). */
+		set_str(&c->target_flags, strcmp(val, "none") == 0 ? "" : val);
 	} else if (strcmp(key, "target_per_account") == 0) {
 		if (!parse_bool(val, &c->target_per_account)) {
 			*msg = "target_per_account must be yes or no";

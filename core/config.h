@@ -81,7 +81,7 @@ struct config {
 	char *target_passwordeval;
 	char *target_password_file;
 	char *target_cafile;
-	char *target_flags; /* NULL: "\Seen" */
+	char *target_flags; /* NULL: \Seen; "" (value "none"): none */
 	bool target_per_account;
 };
 

@@ -213,6 +213,55 @@ test_config_durations_and_sizes(void **state)
 	assert_false(config_parse_size("", &s));
 }
 
+static void
+test_config_target_url(void **state)
+{
+	struct config_target t;
+	struct pv_err err;
+
+	(void)state;
+	assert_int_equal(
+	    config_parse_target(
+	        "imaps://al@mx.example:1993/Archiv%20M%C3%BCller/2024", &t,
+	        &err),
+	    PV_OK);
+	assert_true(t.implicit_tls);
+	assert_string_equal(t.user, "al");
+	assert_string_equal(t.host, "mx.example");
+	assert_int_equal(t.port, 1993);
+	assert_string_equal(t.folder, "Archiv M\xc3\xbcller/2024");
+	assert_string_equal(t.key, "al@mx.example:1993");
+	config_target_free(&t);
+
+	/* STARTTLS, no folder: INBOX; no port: the key has none. */
+	assert_int_equal(config_parse_target("imap://bob@[::1]", &t, &err),
+	    PV_OK);
+	assert_false(t.implicit_tls);
+	assert_string_equal(t.host, "::1");
+	assert_string_equal(t.folder, "INBOX");
+	assert_string_equal(t.key, "bob@::1");
+	config_target_free(&t);
+
+	/* Refused: another scheme, a password, a query, bad or NUL
+	 * escapes, no user. */
+	assert_int_equal(config_parse_target("pop3s://a@b/X", &t, &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_parse_target("imaps://a:pw@b/X", &t, &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_parse_target("imaps://a@b/X?y", &t, &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_parse_target("imaps://a@b/X%2", &t, &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_parse_target("imaps://a@b/X%zz", &t, &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_parse_target("imaps://a@b/X%00", &t, &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_parse_target("imaps://b/X", &t, &err),
+	    PV_EUSAGE);
+	assert_int_equal(config_parse_target("imaps://a@b:0/X", &t, &err),
+	    PV_EUSAGE);
+}
+
 int
 main(void)
 {
@@ -222,6 +271,7 @@ main(void)
 	    cmocka_unit_test(test_config_missing_fields_are_errors),
 	    cmocka_unit_test(test_config_password_needs_private_file),
 	    cmocka_unit_test(test_config_from_url),
+	    cmocka_unit_test(test_config_target_url),
 	    cmocka_unit_test(test_config_durations_and_sizes),
 	};
 
