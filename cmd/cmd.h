@@ -62,6 +62,19 @@ void cmd_target_netconf(const struct config_target *t, const struct config *cfg,
     const char *password, const char *cafile, bool plaintext,
     volatile sig_atomic_t *abort, struct net_conf *nc);
 
+/* The config (g->config_path or the default, if any) with --archive and
+ * --state on top; PV_EUSAGE when no archive directory results. */
+enum pv_code cmd_locations(struct config *c, const char *config_path,
+    const char *archive, const char *state, struct pv_err *err);
+
+/* Fill what the command line left NULL from the config's target keys:
+ * target, target_password_file/_passwordeval (only if neither password
+ * option was given), target_cafile, target_flags (default \Seen; flags
+ * may be NULL: not wanted). */
+void cmd_target_defaults(const struct config *c, const char **to,
+    const char **pwfile, const char **pwcmd, const char **cafile,
+    const char **flags);
+
 /* --target-window N: 1..1000, else false after a message. */
 bool cmd_parse_window(const char *s, unsigned *out);
 

@@ -588,21 +588,14 @@ run(int argc, char **argv, struct globals *g)
 	apply_overrides(&cfg, &o);
 	if (migrate) {
 		/* The command line, else the config's target keys. */
-		if (o.to == NULL)
-			o.to = cfg.target;
+		o.tcafile = o.cafile;
+		cmd_target_defaults(&cfg, &o.to, &o.tpwfile, &o.tpwcmd,
+		    &o.tcafile, &o.flags);
+		o.per_account = o.per_account || cfg.target_per_account;
 		if (o.to == NULL) {
 			status = usage_error("%s",
 			    "no target: give --to imaps://user@host/Folder or 'target' in the config");
 			goto out_early;
-		}
-		if (o.flags == NULL)
-			o.flags = cfg.target_flags != NULL ? cfg.target_flags
-			                                   : "\\Seen";
-		o.tcafile = o.cafile != NULL ? o.cafile : cfg.target_cafile;
-		o.per_account = o.per_account || cfg.target_per_account;
-		if (o.tpwfile == NULL && o.tpwcmd == NULL) {
-			o.tpwfile = cfg.target_password_file;
-			o.tpwcmd = cfg.target_passwordeval;
 		}
 		rc = config_parse_target(o.to, &tgt, &err);
 		if (rc == PV_OK && !o.dry)

@@ -73,7 +73,8 @@ usage(FILE *fp)
 	    "  --archive DIR            the archive directory\n"
 	    "  --to URL                 imaps://user@host[:port]/Folder (TLS), or imap://...\n"
 	    "                           (STARTTLS required); created if missing\n"
-	    "  --account NAME           only this account's messages (as in the volume names)\n"
+	    "  --account NAME           only this account's messages (its name as configured,\n"
+	    "                           e.g. alice@pop.example.com; see 'popvault status')\n"
 	    "  --since YYYY-MM-DD       only messages dated on or after that day (UTC)\n"
 	    "  --until YYYY-MM-DD       only messages dated on or before that day (UTC)\n"
 	    "  --message-id ID          only the message(s) with this Message-ID\n"
@@ -138,7 +139,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 	struct store *st = NULL;
 	const char *config_path = g->config_path, *archive_opt = NULL;
 	const char *state_opt = NULL, *to = NULL, *cafile = NULL;
-	const char *tpwfile = NULL, *tpwcmd = NULL, *flags = "\\Seen";
+	const char *tpwfile = NULL, *tpwcmd = NULL, *flags = NULL;
 	char *state_path = NULL, *tpw = NULL, *msgid = NULL;
 	bool plaintext = false, json = false;
 	enum pv_code rc = PV_OK;
@@ -260,32 +261,22 @@ cmd_restore(int argc, char **argv, struct globals *g)
 		status = EX_USAGE;
 		goto out;
 	}
-	if (to == NULL) {
-		fprintf(stderr,
-		    "popvault: restore: no target: give --to imaps://user@host/Folder\n");
-		status = EX_USAGE;
-		goto out;
-	}
 	if (f.since != 0 && f.until != 0 && f.until <= f.since) {
 		fprintf(stderr,
 		    "popvault: restore: --until is before --since: nothing would be selected\n");
 		status = EX_USAGE;
 		goto out;
 	}
-	/* The config only for the locations it may give. */
-	if (archive_opt == NULL || state_opt == NULL)
-		rc = cmd_load_config(&cfg, config_path, false, &err);
-	if (rc == PV_OK && archive_opt != NULL) {
-		free(cfg.archive);
-		cfg.archive = xstrdup(archive_opt);
+	rc = cmd_locations(&cfg, config_path, archive_opt, state_opt, &err);
+	if (rc != PV_OK) {
+		fprintf(stderr, "popvault: restore: %s\n", err.msg);
+		status = pv_exitcode(rc);
+		goto out;
 	}
-	if (rc == PV_OK && state_opt != NULL) {
-		free(cfg.state);
-		cfg.state = xstrdup(state_opt);
-	}
-	if (rc == PV_OK && cfg.archive == NULL) {
+	cmd_target_defaults(&cfg, &to, &tpwfile, &tpwcmd, &cafile, &flags);
+	if (to == NULL) {
 		fprintf(stderr,
-		    "popvault: restore: no archive directory: give --archive DIR or 'archive' in the config\n");
+		    "popvault: restore: no target: give --to imaps://user@host/Folder or 'target' in the config\n");
 		status = EX_USAGE;
 		goto out;
 	}

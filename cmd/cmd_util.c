@@ -166,6 +166,46 @@ cmd_target_password(const char *file, const char *command, char **out,
 	    "no password for the target: set POPVAULT_TARGET_PASSWORD, or give --target-password-file or --target-password-command");
 }
 
+enum pv_code
+cmd_locations(struct config *c, const char *config_path, const char *archive,
+    const char *state, struct pv_err *err)
+{
+	enum pv_code rc;
+
+	rc = cmd_load_config(c, config_path, false, err);
+	if (rc != PV_OK)
+		return rc;
+	if (archive != NULL) {
+		free(c->archive);
+		c->archive = xstrdup(archive);
+	}
+	if (state != NULL) {
+		free(c->state);
+		c->state = xstrdup(state);
+	}
+	if (c->archive == NULL)
+		return pv_errf(err, PV_EUSAGE,
+		    "no archive directory: give --archive DIR or 'archive' in the config");
+	return PV_OK;
+}
+
+void
+cmd_target_defaults(const struct config *c, const char **to,
+    const char **pwfile, const char **pwcmd, const char **cafile,
+    const char **flags)
+{
+	if (*to == NULL)
+		*to = c->target;
+	if (*pwfile == NULL && *pwcmd == NULL) {
+		*pwfile = c->target_password_file;
+		*pwcmd = c->target_passwordeval;
+	}
+	if (*cafile == NULL)
+		*cafile = c->target_cafile;
+	if (flags != NULL && *flags == NULL)
+		*flags = c->target_flags != NULL ? c->target_flags : "\\Seen";
+}
+
 bool
 cmd_parse_window(const char *s, unsigned *out)
 {

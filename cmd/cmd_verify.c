@@ -258,23 +258,17 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		status = EX_USAGE;
 		goto out;
 	}
-	/* The config only for the locations it may give. */
-	if (archive_opt == NULL || state_opt == NULL)
-		rc = cmd_load_config(&cfg, config_path, false, &err);
-	if (rc == PV_OK && archive_opt != NULL) {
-		free(cfg.archive);
-		cfg.archive = xstrdup(archive_opt);
-	}
-	if (rc == PV_OK && state_opt != NULL) {
-		free(cfg.state);
-		cfg.state = xstrdup(state_opt);
-	}
-	if (rc == PV_OK && cfg.archive == NULL) {
-		fprintf(stderr,
-		    "popvault: verify: no archive directory: give --archive DIR or 'archive' in the config\n");
-		status = EX_USAGE;
+	rc = cmd_locations(&cfg, config_path, archive_opt, state_opt, &err);
+	if (rc != PV_OK) {
+		fprintf(stderr, "popvault: verify: %s\n", err.msg);
+		status = pv_exitcode(rc);
 		goto out;
 	}
+	/* The target only with --to (a nightly verify stays local); its
+	 * password and CA may come from the config. */
+	if (to != NULL)
+		cmd_target_defaults(&cfg, &to, &tpwfile, &tpwcmd, &cafile,
+		    NULL);
 	if (rc == PV_OK && to != NULL)
 		rc = config_parse_target(to, &tgt, &err);
 	if (rc == PV_OK && to != NULL)

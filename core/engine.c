@@ -551,7 +551,6 @@ target_one(struct run *r, const struct got *g, struct pv_err *err)
 {
 	struct engine *e = r->e;
 	struct upload_item ui;
-	unsigned variants = 0;
 	bool present = false;
 	enum pv_code rc;
 
@@ -559,17 +558,6 @@ target_one(struct run *r, const struct got *g, struct pv_err *err)
 	memcpy(ui.sha256, g->sha, sizeof(g->sha));
 	memcpy(ui.canon, g->canon, sizeof(g->canon));
 	ui.message_id = g->mi.message_id;
-	if (ui.message_id != NULL) {
-		rc = store_msgid_variants(e->st, ui.message_id, &variants, err);
-		if (rc != PV_OK)
-			return rc;
-		/* Another content with this ID known (our own row counts
-		 * only when it was just written into a volume): the ID is
-		 * no proof, the content decides. */
-		ui.id_shared =
-		    variants >= 2 ||
-		    (variants == 1 && r->arc == NULL && !r->known_row[g->idx]);
-	}
 	ui.size = g->size;
 	ui.date = g->date;
 	ui.date_off = g->date_off;

@@ -32,7 +32,6 @@ struct want {
 	uint64_t size;
 	int64_t date;
 	int date_off;
-	bool id_shared;
 	bool needed; /* not in the folder: its bytes must be read */
 	bool done;   /* its bytes were found and queued (or failed) */
 };
@@ -161,16 +160,6 @@ cmp_sha(const void *a, const void *b)
 }
 
 static int
-cmp_id(const void *a, const void *b)
-{
-	const struct want *x = *(struct want *const *)a;
-	const struct want *y = *(struct want *const *)b;
-	int k = strcmp(x->message_id, y->message_id);
-
-	return k != 0 ? k : strcmp(x->canon, y->canon);
-}
-
-static int
 cmp_loc(const void *a, const void *b)
 {
 	const struct want *x = a, *y = b;
@@ -179,12 +168,11 @@ cmp_loc(const void *a, const void *b)
 	return k != 0 ? k : strcmp(x->member, y->member);
 }
 
-/* One want per content; mark Message-IDs given to different contents. */
+/* One want per content. */
 static void
 distinct(struct ctx *c)
 {
-	struct want **ids;
-	size_t i, j, k, n = 0;
+	size_t i, n = 0;
 
 	if (c->n > 1)
 		qsort(c->w, c->n, sizeof(*c->w), cmp_sha);
@@ -196,24 +184,6 @@ distinct(struct ctx *c)
 		c->w[n++] = c->w[i];
 	}
 	c->n = n;
-	ids = xcalloc(n > 0 ? n : 1, sizeof(*ids));
-	for (i = 0, k = 0; i < n; i++)
-		if (c->w[i].message_id != NULL)
-			ids[k++] = &c->w[i];
-	if (k > 1)
-		qsort(ids, k, sizeof(*ids), cmp_id);
-	for (i = 0; i < k; i = j) {
-		bool shared = false;
-
-		for (j = i + 1; j < k && strcmp(ids[j]->message_id,
-		                             ids[i]->message_id) == 0;
-		     j++)
-			if (strcmp(ids[j]->canon, ids[i]->canon) != 0)
-				shared = true;
-		while (shared && i < j)
-			ids[i++]->id_shared = true;
-	}
-	free(ids);
 }
 
 static void
@@ -223,7 +193,6 @@ item_of(const struct want *w, struct upload_item *ui)
 	memcpy(ui->sha256, w->sha, sizeof(ui->sha256));
 	memcpy(ui->canon, w->canon, sizeof(ui->canon));
 	ui->message_id = w->message_id;
-	ui->id_shared = w->id_shared;
 	ui->size = w->size;
 	ui->date = w->date;
 	ui->date_off = w->date_off;

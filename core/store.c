@@ -55,9 +55,8 @@
  * Every per-message lookup is one B-tree search: messages by (account,
  * uidl) through the UNIQUE constraint (whose leading column also serves
  * "messages of an account"), blobs by their primary key, messages of a
- * volume through messages_by_volume, messages of a Message-ID through
- * messages_by_message_id, uploads of a target through their UNIQUE
- * (target_id, sha256) constraint.
+ * volume through messages_by_volume, uploads of a target through their
+ * UNIQUE (target_id, sha256) constraint.
  */
 
 /* The messages table as of version 2 (version 1: volume_id NOT NULL);
@@ -82,10 +81,8 @@
 	"  UNIQUE (account, uidl)\n"                                         \
 	");\n"
 
-#define MESSAGES_INDEX_SQL                                              \
-	"CREATE INDEX messages_by_volume ON messages (volume_id);\n"    \
-	"CREATE INDEX messages_by_message_id ON messages (message_id) " \
-	"WHERE message_id IS NOT NULL;\n"
+#define MESSAGES_INDEX_SQL \
+	"CREATE INDEX messages_by_volume ON messages (volume_id);\n"
 
 /* New in version 2.  uploads has its own INTEGER PRIMARY KEY: "oldest
  * first" is by it, and unlike an implicit rowid it survives a VACUUM. */
@@ -211,7 +208,6 @@ enum stmt_id {
 	S_MSG_ADD_NOVOL,
 	S_MSG_EACH_ALL,
 	S_MSG_EACH_ACCT,
-	S_MSGID_VARIANTS,
 	S_SAVEPOINT,
 	S_SP_RELEASE,
 	S_SP_ROLLBACK,
@@ -341,8 +337,6 @@ static const char *const stmt_sql[S_COUNT] = {
                         "message_id, canon, date, date_off, date_src, "
                         "first_seen, volume_id, state, deleted_at "
                         "FROM messages WHERE account = ?1 ORDER BY id",
-    [S_MSGID_VARIANTS] = "SELECT count(DISTINCT canon) FROM messages "
-                         "WHERE message_id = ?1",
     [S_SAVEPOINT] = "SAVEPOINT store_sp",
     [S_SP_RELEASE] = "RELEASE store_sp",
     [S_SP_ROLLBACK] = "ROLLBACK TO store_sp",
@@ -2119,35 +2113,6 @@ store_msg_each(struct store *st, const char *account,
 	if (src != SQLITE_DONE)
 		rc = dberr(st, "list messages", err);
 out:
-	release(s);
-	return rc;
-}
-
-enum pv_code
-store_msgid_variants(struct store *st, const char *message_id, unsigned *n,
-    struct pv_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int src;
-	enum pv_code rc;
-
-	*n = 0;
-	if (message_id == NULL)
-		return PV_OK; /* no Message-ID, no row gives it */
-	rc = prep(st, S_MSGID_VARIANTS, &s, err);
-	if (rc != PV_OK)
-		return rc;
-	if (bind_text(s, 1, message_id) != SQLITE_OK)
-		return bind_failed(st, s, "Message-ID variants", err);
-	src = sqlite3_step(s);
-	if (src == SQLITE_ROW) {
-		int64_t v = sqlite3_column_int64(s, 0);
-
-		*n = v > 0 && v <= UINT_MAX ? (unsigned)v
-		                            : (v > 0 ? UINT_MAX : 0);
-	} else {
-		rc = dberr(st, "Message-ID variants", err);
-	}
 	release(s);
 	return rc;
 }

@@ -322,10 +322,4 @@ enum pv_code store_msg_each(struct store *st, const char *account,
         *cb)(void *arg, const struct store_msg *m, struct pv_err *err),
     void *arg, struct pv_err *err);
 
-/* How many different canonical contents (canon) the message rows give
- * this Message-ID; 0 if none.  Tells a Message-ID shared by different
- * messages (then a target holding the ID is not proof of holding ours). */
-enum pv_code store_msgid_variants(struct store *st, const char *message_id,
-    unsigned *n, struct pv_err *err);
-
 #endif /* PV_STORE_H */

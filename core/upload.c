@@ -588,9 +588,11 @@ upload_present(struct upload *u, const struct upload_item *it, bool *present,
 	if (it->message_id != NULL) {
 		size_t first = 0, count = 0;
 
-		uid = id_lookup(u, it->message_id, &first, &count);
-		if (uid != 0 && it->id_shared) {
-			/* The ID alone proves nothing: compare contents. */
+		/* A Message-ID is a hint, the content decides: a list copy
+		 * with a footer, or a broken mailer's recycled ID, is not
+		 * ours, and taking it for ours could let --delete lose the
+		 * original. */
+		if (id_lookup(u, it->message_id, &first, &count) != 0) {
 			rc = content_match(u, it, first, count, false, &uid,
 			    err);
 			if (rc != PV_OK)

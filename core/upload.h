@@ -44,8 +44,6 @@ struct upload_item {
 	char sha256[65];        /* of the exact bytes */
 	char canon[65];         /* canonical-content hash; "" if unknown */
 	const char *message_id; /* normalized; NULL if none */
-	bool id_shared;         /* the caller knows different messages with this
-	                           Message-ID: the ID alone proves nothing */
 	uint64_t size;
 	int64_t date; /* INTERNALDATE */
 	int date_off;

@@ -61,6 +61,17 @@ expect_rc 0 "second migrate from the config"
 json_check "$PV_OUT" "sum(x['uploaded'] for x in j['accounts']) == 0 and sum(x['known'] for x in j['accounts']) == 9" \
 	"nothing uploaded again"
 
+# verify --to takes the target's password and CA from the config.
+run_pv -C "$conf" verify --archive "$TEST_TMP/no-archive" \
+	--to "imaps://$t@127.0.0.1:$IMAPS_PORT/Moved.first" 2>/dev/null
+expect_rc 74 "verify without the archive directory"
+mkdir -p "$TEST_TMP/empty-archive"
+run_pv -C "$conf" verify --archive "$TEST_TMP/empty-archive" \
+	--to "imaps://$t@127.0.0.1:$IMAPS_PORT/Moved${delim}first" --json
+expect_rc 0 "verify --to with the config's target password"
+json_check "$PV_OUT" "j['target']['expected'] == 5 and j['target']['present'] == 5" \
+	"the first folder as recorded"
+
 sed -i "s|^target imaps://.*|target imaps://$t@127.0.0.1:$IMAPS_PORT/Moved?x|" "$conf"
 run_pv -C "$conf" migrate
 expect_rc 78 "a bad target in the config"

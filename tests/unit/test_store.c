@@ -1721,43 +1721,6 @@ test_store_msg_each_lists_every_row_in_account_order(void **state)
 	store_close(st);
 }
 
-static void
-test_store_msgid_variants_counts_distinct_canons(void **state)
-{
-	struct store *st = mem_store();
-	struct store_msg m;
-	struct pv_err err;
-	char sha[65];
-	unsigned n = 99;
-	int64_t vol;
-
-	(void)state;
-	vol = volume(st, "v1");
-	assert_int_equal(store_msgid_variants(st, "abc@example.org", &n, &err),
-	    PV_OK);
-	assert_int_equal(n, 0);
-	/* Same canon twice (the same message in two mailboxes): 1. */
-	add_msg(st, "a", "u1", 1, vol);
-	add_msg(st, "b", "u1", 2, vol);
-	assert_int_equal(store_msgid_variants(st, "abc@example.org", &n, &err),
-	    PV_OK);
-	assert_int_equal(n, 1);
-	/* Another canon under the same ID: 2. */
-	sha_of(3, sha);
-	msg_init(&m, "c", "u1", 2, sha, vol);
-	sha_of(0xbeef, m.canon);
-	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
-	assert_int_equal(store_msgid_variants(st, "abc@example.org", &n, &err),
-	    PV_OK);
-	assert_int_equal(n, 2);
-	assert_int_equal(store_msgid_variants(st, "ABC@example.org", &n, &err),
-	    PV_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(store_msgid_variants(st, NULL, &n, &err), PV_OK);
-	assert_int_equal(n, 0);
-	store_close(st);
-}
-
 /* The version-1 schema exactly as popvault 0.1 created it. */
 static const char v1_schema[] =
     "CREATE TABLE volumes (\n"
@@ -1873,7 +1836,6 @@ test_store_version_1_state_is_migrated(void **state)
 	struct pv_err err;
 	char sha[65];
 	bool found = false;
-	unsigned n = 0;
 	int64_t t;
 
 	make_v1_state(f->path);
@@ -1915,9 +1877,6 @@ test_store_version_1_state_is_migrated(void **state)
 	upl_init(&u, 0xa2, 5);
 	u.how = "appended";
 	assert_int_equal(store_upload_done(st, t, &u, &err), PV_OK);
-	assert_int_equal(store_msgid_variants(st, "old@example.org", &n, &err),
-	    PV_OK);
-	assert_int_equal(n, 0); /* its one row has no canon */
 	/* Foreign keys are on again after the rebuild. */
 	assert_int_equal(store_upload_intent(st, t + 1, &u, &err),
 	    PV_EINTERNAL);
@@ -1927,17 +1886,17 @@ test_store_version_1_state_is_migrated(void **state)
 	    STORE_SCHEMA_VERSION);
 	assert_int_equal(file_int(f->path, "PRAGMA application_id"),
 	    0x706f7076);
-	/* The same schema as a new file: volume_id nullable, the index on
-	 * Message-IDs there. */
+	/* The same schema as a new file: volume_id nullable, its index
+	 * there again. */
 	assert_int_equal(file_int(f->path,
 	                     "SELECT \"notnull\" FROM pragma_table_info("
 	                     "'messages') WHERE name = 'volume_id'"),
 	    0);
 	assert_int_equal(file_int(f->path,
 	                     "SELECT count(*) FROM sqlite_master WHERE name IN "
-	                     "('messages_by_volume', 'messages_by_message_id', "
-	                     "'targets', 'uploads', 'messages_new')"),
-	    4);
+	                     "('messages_by_volume', 'targets', 'uploads', "
+	                     "'messages_new')"),
+	    3);
 	/* Reopened, read-only now: nothing more to migrate. */
 	st = open_ok(f->path, STORE_READONLY);
 	assert_int_equal(msg_state(st, "old", "uid1"), STORE_DONE);
@@ -2234,7 +2193,6 @@ main(void)
 	    T(test_store_upload_each_lists_oldest_first_by_state),
 	    T(test_store_msg_without_volume_is_done_and_not_archived),
 	    T(test_store_msg_each_lists_every_row_in_account_order),
-	    T(test_store_msgid_variants_counts_distinct_canons),
 	    T(test_store_version_1_state_is_migrated),
 	    T(test_store_reopened_state_keeps_targets_and_uploads),
 #undef T
