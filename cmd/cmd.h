@@ -75,6 +75,11 @@ void cmd_target_defaults(const struct config *c, const char **to,
     const char **pwfile, const char **pwcmd, const char **cafile,
     const char **flags);
 
+/* The options every command takes besides its own, for the default: of
+ * its getopt switch: -v, -q, -d (-1: go on), -h (usage on stdout, EX_OK),
+ * anything else (usage on stderr, EX_USAGE).  >= 0: return that status. */
+int cmd_common_option(int ch, const char *arg, void (*usage)(FILE *fp));
+
 /* --target-window N: 1..1000, else false after a message. */
 bool cmd_parse_window(const char *s, unsigned *out);
 

@@ -542,22 +542,12 @@ run(int argc, char **argv, struct globals *g)
 			} else
 				cfg.volume_size = sz;
 			break;
-		case 'v':
-		case 'q':
-		case 'd':
-			if (!cmd_log_option(c, optarg)) {
-				status = EX_USAGE;
-				goto out_early;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			status = EX_OK;
-			goto out_early;
 		default:
-			usage(stderr);
-			status = EX_USAGE;
-			goto out_early;
+			status = cmd_common_option(c, optarg, usage);
+			if (status >= 0)
+				goto out_early;
+			status = EX_OK;
+			break;
 		}
 	}
 	if (o.pwfile != NULL && o.pwcmd != NULL) {

@@ -238,21 +238,12 @@ cmd_restore(int argc, char **argv, struct globals *g)
 			}
 			cfg.timeout_ms = (long)d * 1000;
 			break;
-		case 'v':
-		case 'q':
-		case 'd':
-			if (!cmd_log_option(ch, optarg)) {
-				status = EX_USAGE;
-				goto out;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			goto out;
 		default:
-			usage(stderr);
-			status = EX_USAGE;
-			goto out;
+			status = cmd_common_option(ch, optarg, usage);
+			if (status >= 0)
+				goto out;
+			status = EX_OK;
+			break;
 		}
 	}
 	if (optind < argc) {

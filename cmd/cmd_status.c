@@ -135,21 +135,12 @@ cmd_status(int argc, char **argv, struct globals *g)
 		case OPT_JSON:
 			c.json = true;
 			break;
-		case 'v':
-		case 'q':
-		case 'd':
-			if (!cmd_log_option(ch, optarg)) {
-				status = EX_USAGE;
-				goto out;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			goto out;
 		default:
-			usage(stderr);
-			status = EX_USAGE;
-			goto out;
+			status = cmd_common_option(ch, optarg, usage);
+			if (status >= 0)
+				goto out;
+			status = EX_OK;
+			break;
 		}
 	}
 	if (optind < argc) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,6 +205,23 @@ cmd_target_defaults(const struct config *c, const char **to,
 		*cafile = c->target_cafile;
 	if (flags != NULL && *flags == NULL)
 		*flags = c->target_flags != NULL ? c->target_flags : "\\Seen";
+}
+
+int
+cmd_common_option(int ch, const char *arg, void (*usage)(FILE *fp))
+{
+	switch (ch) {
+	case 'v':
+	case 'q':
+	case 'd':
+		return cmd_log_option(ch, arg) ? -1 : EX_USAGE;
+	case 'h':
+		usage(stdout);
+		return EX_OK;
+	default:
+		usage(stderr);
+		return EX_USAGE;
+	}
 }
 
 bool
