@@ -6,6 +6,7 @@
  * stderr.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ enum {
 	OPT_PLAINTEXT,
 	OPT_TPWFILE,
 	OPT_TPWCMD,
+	OPT_MESSAGES,
 };
 
 static const struct option opts[] = {
@@ -37,6 +39,7 @@ static const struct option opts[] = {
     {"config", required_argument, NULL, 'C'},
     {"json", no_argument, NULL, OPT_JSON},
     {"to", required_argument, NULL, OPT_TO},
+    {"messages", no_argument, NULL, OPT_MESSAGES},
     {"cafile", required_argument, NULL, OPT_CAFILE},
     {"allow-plaintext", no_argument, NULL, OPT_PLAINTEXT},
     {"target-password-file", required_argument, NULL, OPT_TPWFILE},
@@ -63,28 +66,144 @@ usage(FILE *fp)
 	    "                  still there (password: $POPVAULT_TARGET_PASSWORD,\n"
 	    "                  --target-password-file F or --target-password-command C;\n"
 	    "                  --cafile PEM, --allow-plaintext as for migrate)\n"
+	    "  --messages      also one line per message of the state: its account and\n"
+	    "                  UIDL (the source, still on the server or deleted), the\n"
+	    "                  volume holding it (or MISSING), and with --to its UID\n"
+	    "                  in the target (or MISSING, or not-uploaded)\n"
 	    "  --json          one JSON object on stdout\n");
 }
+
+/* One upload the state records, as found in the target. */
+struct tmsg {
+	char sha[65];
+	uint32_t uid; /* 0: missing */
+};
 
 /* verify --to: what the target holds of what the state says it should. */
 struct tcheck {
 	const char *folder; /* NULL: no --to */
 	struct upload_check c;
+	struct tmsg *m; /* sorted by sha once complete */
+	size_t n, cap;
 };
 
 static void
-on_missing(void *arg, const char *sha256, const char *message_id)
+on_upload(void *arg, const char *sha256, const char *message_id, bool present,
+    uint32_t uid)
 {
-	const struct tcheck *t = arg;
+	struct tcheck *t = arg;
 
-	fprintf(stderr,
-	    "popvault: verify: error: message %s (Message-ID %s) missing from target folder %s\n",
-	    sha256, message_id != NULL ? message_id : "none", t->folder);
+	if (!present)
+		fprintf(stderr,
+		    "popvault: verify: error: message %s (Message-ID %s) missing from target folder %s\n",
+		    sha256, message_id != NULL ? message_id : "none",
+		    t->folder);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->m = xreallocarray(t->m, t->cap, sizeof(*t->m));
+	}
+	(void)snprintf(t->m[t->n].sha, sizeof(t->m[t->n].sha), "%s", sha256);
+	t->m[t->n].uid = present ? uid : 0;
+	t->n++;
+}
+
+static int
+cmp_tmsg(const void *a, const void *b)
+{
+	return strcmp(((const struct tmsg *)a)->sha,
+	    ((const struct tmsg *)b)->sha);
+}
+
+/* --messages: source -> archive -> target, one line (or object) per
+ * message row of the state. */
+struct listing {
+	const struct verify_report *rep;
+	const struct tcheck *t;
+	bool json;
+	size_t n;
+};
+
+/* A UIDL for the table: printable ASCII, other bytes as \xHH. */
+static void
+put_uidl(const char *u, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < 70; i++) {
+		unsigned char ch = (unsigned char)u[i];
+
+		if (ch > 0x20 && ch < 0x7f && ch != '\\')
+			putchar(ch);
+		else
+			printf("\\x%02x", ch);
+	}
+	if (i < n)
+		fputs("...", stdout);
+}
+
+static enum pv_code
+list_msg(void *arg, const struct store_msg *m, struct pv_err *err)
+{
+	struct listing *l = arg;
+	const char *vol =
+	    m->volume_id != 0 ? verify_holder(l->rep, m->sha256) : NULL;
+	const char *arch = m->volume_id == 0 ? "-"
+	                   : vol != NULL     ? vol
+	                                     : "MISSING";
+	const char *src = m->deleted_at > 0 ? "deleted" : "on-server";
+	char tgt[64] = "-";
+	struct tmsg key, *hit = NULL;
+	char *uidl;
+
+	(void)err;
+	if (m->state != STORE_DONE)
+		return PV_OK;
+	if (l->t->folder != NULL) {
+		(void)snprintf(key.sha, sizeof(key.sha), "%s", m->sha256);
+		hit = l->t->n > 0 ? bsearch(&key, l->t->m, l->t->n,
+		                        sizeof(*l->t->m), cmp_tmsg)
+		                  : NULL;
+		if (hit == NULL)
+			(void)snprintf(tgt, sizeof(tgt), "not-uploaded");
+		else if (hit->uid == 0)
+			(void)snprintf(tgt, sizeof(tgt), "MISSING");
+		else
+			(void)snprintf(tgt, sizeof(tgt), "uid %" PRIu32,
+			    hit->uid);
+	}
+	if (l->json) {
+		uidl = xstrndup(m->uidl, m->uidl_len);
+		printf("%s{\"account\":", l->n ? "," : "");
+		cmd_json_str(stdout, m->account);
+		printf(",\"uidl\":");
+		cmd_json_str(stdout, uidl);
+		printf(",\"sha256\":\"%s\",\"message_id\":", m->sha256);
+		cmd_json_str(stdout, m->message_id);
+		printf(",\"source\":\"%s\",\"archive\":", src);
+		cmd_json_str(stdout, m->volume_id == 0 ? NULL : vol);
+		printf(",\"target\":");
+		if (l->t->folder == NULL || hit == NULL)
+			printf("null");
+		else
+			printf("{\"present\":%s,\"uid\":%" PRIu32 "}",
+			    hit->uid != 0 ? "true" : "false", hit->uid);
+		printf("}");
+		free(uidl);
+	} else {
+		if (l->n == 0)
+			printf("\n%-30s %-20s %-16s %-9s %-50s %s\n", "ACCOUNT",
+			    "UIDL", "SHA256", "SOURCE", "ARCHIVE", "TARGET");
+		printf("%-30s ", m->account);
+		put_uidl(m->uidl, m->uidl_len);
+		printf(" %.16s %-9s %-50s %s\n", m->sha256, src, arch, tgt);
+	}
+	l->n++;
+	return PV_OK;
 }
 
 static void
 print_json(const struct verify_report *r, const char *dir,
-    const char *state_path, const struct tcheck *t)
+    const char *state_path, const struct tcheck *t, struct store *list)
 {
 	const struct verify_volume *v;
 	const struct verify_account *a;
@@ -139,6 +258,15 @@ print_json(const struct verify_report *r, const char *dir,
 		    (unsigned long long)t->c.present,
 		    (unsigned long long)t->c.missing,
 		    (unsigned long)t->c.in_folder);
+	}
+	if (list != NULL) {
+		struct listing l = {r, t, true, 0};
+		struct pv_err err;
+
+		printf(",\"messages\":[");
+		if (store_msg_each(list, NULL, list_msg, &l, &err) != PV_OK)
+			fprintf(stderr, "popvault: verify: %s\n", err.msg);
+		printf("]");
 	}
 	printf("}\n");
 }
@@ -197,7 +325,7 @@ cmd_verify(int argc, char **argv, struct globals *g)
 	struct config_target tgt;
 	struct tcheck tc;
 	char *state_path = NULL, *tpw = NULL;
-	bool json = false, plaintext = false;
+	bool json = false, plaintext = false, messages = false;
 	enum pv_code rc = PV_OK;
 	int ch, status = EX_OK;
 	size_t i;
@@ -234,6 +362,9 @@ cmd_verify(int argc, char **argv, struct globals *g)
 			break;
 		case OPT_TPWCMD:
 			tpwcmd = optarg;
+			break;
+		case OPT_MESSAGES:
+			messages = true;
 			break;
 		default:
 			status = cmd_common_option(ch, optarg, usage);
@@ -289,7 +420,9 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		uc.key = tgt.key;
 		uc.folder = tgt.folder;
 		tc.folder = tgt.folder;
-		rc = upload_verify(st, &uc, on_missing, &tc, &tc.c, &err);
+		rc = upload_verify(st, &uc, on_upload, &tc, &tc.c, &err);
+		if (tc.n > 1)
+			qsort(tc.m, tc.n, sizeof(*tc.m), cmp_tmsg);
 	}
 	if (rc != PV_OK) {
 		fprintf(stderr, "popvault: verify: %s\n", err.msg);
@@ -302,10 +435,25 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		    rep.probs[i].volume != NULL ? rep.probs[i].volume : "",
 		    rep.probs[i].volume != NULL ? ": " : "",
 		    rep.probs[i].detail);
-	if (json)
-		print_json(&rep, cfg.archive, state_path, &tc);
-	else
+	if (messages && st == NULL)
+		fprintf(stderr,
+		    "popvault: verify: --messages lists the state's messages: there is no state\n");
+	if (json) {
+		print_json(&rep, cfg.archive, state_path, &tc,
+		    messages ? st : NULL);
+	} else {
 		print_table(&rep, cfg.archive, &tc);
+		if (messages && st != NULL) {
+			struct listing l = {&rep, &tc, false, 0};
+
+			rc = store_msg_each(st, NULL, list_msg, &l, &err);
+			if (rc != PV_OK) {
+				fprintf(stderr, "popvault: verify: %s\n",
+				    err.msg);
+				status = pv_exitcode(rc);
+			}
+		}
+	}
 	if (rep.nerrors > 0) {
 		fprintf(stderr, "popvault: verify: %zu problem(s) in %s\n",
 		    rep.nerrors, cfg.archive);
@@ -319,6 +467,7 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		status = EX_DATAERR;
 	}
 out:
+	free(tc.m);
 	xfree_secret(tpw);
 	config_target_free(&tgt);
 	verify_report_free(&rep);

@@ -1008,7 +1008,8 @@ v_fetch(void *arg, uint32_t uid, const char *hdr, size_t n, struct pv_err *err)
 
 enum pv_code
 upload_verify(struct store *st, const struct upload_conf *c,
-    void (*missing)(void *arg, const char *sha256, const char *message_id),
+    void (*each)(void *arg, const char *sha256, const char *message_id,
+        bool present, uint32_t uid),
     void *arg, struct upload_check *out, struct pv_err *err)
 {
 	struct upload u;
@@ -1053,21 +1054,22 @@ upload_verify(struct store *st, const struct upload_conf *c,
 	out->in_folder = (uint32_t)v.nuids;
 	for (i = 0; i < v.nups; i++) {
 		const struct store_upload *up = &v.ups[i];
-		bool here = false;
+		uint32_t uid = 0;
 
 		if (up->uid != 0 && up->uidvalidity == u.info.uidvalidity)
-			here = v.nuids > 0 &&
-			       bsearch(&up->uid, v.uids, v.nuids,
-			           sizeof(*v.uids), cmp_u32) != NULL;
+			uid =
+			    v.nuids > 0 && bsearch(&up->uid, v.uids, v.nuids,
+			                       sizeof(*v.uids), cmp_u32) != NULL
+			        ? up->uid
+			        : 0;
 		else if (v.ids[i] != NULL)
-			here = id_lookup(&u, v.ids[i], NULL, NULL) != 0;
+			uid = id_lookup(&u, v.ids[i], NULL, NULL);
 		out->expected++;
-		if (here) {
+		if (uid != 0)
 			out->present++;
-		} else {
+		else
 			out->missing++;
-			missing(arg, up->sha256, v.ids[i]);
-		}
+		each(arg, up->sha256, v.ids[i], uid != 0, uid);
 	}
 	rc = imap_logout(u.s, err);
 	u.s = NULL;

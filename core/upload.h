@@ -121,14 +121,16 @@ void upload_abort(struct upload *u);
 
 /* verify --to: the state's DONE uploads into (key, folder), checked
  * against what the folder holds (by UID where the folder's UIDVALIDITY
- * is the recorded one, else by Message-ID).  missing() is called for
- * each absent one with its sha256 and Message-ID (NULL if unknown). */
+ * is the recorded one, else by Message-ID).  each() is called for every
+ * one with its sha256, its Message-ID (NULL if unknown), whether it is
+ * there and its UID there (0 if unknown). */
 struct upload_check {
 	uint64_t expected, present, missing;
 	uint32_t in_folder; /* messages in the folder */
 };
 enum pv_code upload_verify(struct store *st, const struct upload_conf *c,
-    void (*missing)(void *arg, const char *sha256, const char *message_id),
+    void (*each)(void *arg, const char *sha256, const char *message_id,
+        bool present, uint32_t uid),
     void *arg, struct upload_check *out, struct pv_err *err);
 
 #endif /* PV_UPLOAD_H */

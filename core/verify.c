@@ -627,7 +627,12 @@ out:
 	free(c.refs);
 	clear_members(&c);
 	free(c.mem);
-	free(c.seen);
+	if (rc == PV_OK) {
+		out->good = c.seen; /* sorted: verify_holder() */
+		out->ngood = c.nseen;
+	} else {
+		free(c.seen);
+	}
 	free(c.known);
 	free(c.chunk);
 	digest_free(c.dg);
@@ -651,5 +656,21 @@ verify_report_free(struct verify_report *r)
 		free(r->probs[i].detail);
 	}
 	free(r->probs);
+	free(r->good);
 	memset(r, 0, sizeof(*r));
+}
+
+const char *
+verify_holder(const struct verify_report *r, const char *sha256)
+{
+	const struct seen *hit;
+	struct seen key;
+
+	memset(&key, 0, sizeof(key));
+	if (r->ngood == 0 || strlen(sha256) != 64 || !hex2bin(sha256, key.h))
+		return NULL;
+	hit = bsearch(&key, r->good, r->ngood, sizeof(struct seen),
+	    cmp_seen_hash);
+	return hit != NULL && hit->vol < r->nvols ? r->vols[hit->vol].name
+	                                          : NULL;
 }

@@ -75,6 +75,8 @@ struct verify_report {
 	size_t nprobs;
 	size_t nerrors; /* problems that are not warnings */
 	bool with_state;
+	void *good; /* private: the good members, for verify_holder() */
+	size_t ngood;
 };
 
 /* Verify every complete volume in 'dir' (names
@@ -90,6 +92,10 @@ struct verify_report {
 enum pv_code verify_run(const char *dir, struct store *st,
     const volatile sig_atomic_t *abort, struct verify_report *out,
     struct pv_err *err);
+
+/* The name of a volume holding a good copy of content 'sha256' (valid
+ * as long as the report), or NULL when no good member holds it. */
+const char *verify_holder(const struct verify_report *r, const char *sha256);
 
 /* Free everything in r and zero it.  Accepts an empty report. */
 void verify_report_free(struct verify_report *r);

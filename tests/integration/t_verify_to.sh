@@ -72,4 +72,17 @@ grep -i "missing from target" "$PV_ERR" | grep -qF -e "$h" -e "${mid:-$h}" || {
 }
 json_check "$PV_OUT" "not j['ok'] and j['target']['missing'] == 1 and j['target']['present'] == $total - 1" \
 	"JSON: one missing from the target"
+
+# The account of every message: source -> archive -> target.
+verify --archive "$ARCH" --to "$to" --messages --json
+expect_rc 65 "verify --messages --json"
+json_check "$PV_OUT" "len(j['messages']) == $total and all(m['source'] == 'on-server' and m['archive'] for m in j['messages'])" \
+	"every message on the server and in a volume"
+json_check "$PV_OUT" "[m['sha256'] for m in j['messages'] if not m['target']['present']] == ['$h'] and all(m['target']['uid'] > 0 for m in j['messages'] if m['sha256'] != '$h')" \
+	"only the deleted one is not in the target, the others have a UID"
+verify --archive "$ARCH" --to "$to" --messages
+expect_rc 65 "verify --messages"
+assert_grep "$PV_OUT" "^verify-to-a@.* ${h:0:16} on-server .*\.tar\.gz +MISSING$" \
+	"the table row of the deleted message"
+assert_eq $((total - 1)) "$(grep -cE ' uid [0-9]+$' "$PV_OUT")" "table rows with a UID in the target"
 exit 0
