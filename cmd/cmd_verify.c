@@ -152,7 +152,7 @@ list_msg(void *arg, const struct store_msg *m, struct pv_err *err)
 	                                     : "MISSING";
 	const char *src = m->deleted_at > 0 ? "deleted" : "on-server";
 	char tgt[64] = "-";
-	struct tmsg key, *hit = NULL;
+	struct tmsg key = {{0}, 0}, *hit = NULL;
 	char *uidl;
 
 	(void)err;
