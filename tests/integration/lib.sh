@@ -589,3 +589,96 @@ corpus_small() {
 	find "$d" -maxdepth 1 -name 'msg-*.eml' -size -1000000c | sort
 }
 
+
+# ---- the hostile IMAP server (tests/fake/imap_hostile.py) -------------------
+
+# himap_start FAULT_ARGS...: a scripted IMAP target on 127.0.0.1, plain TCP,
+# no STARTTLS, password $HI_PASS, its folders kept under $HI_STORE (default
+# $TEST_TMP/imapstore: one directory per folder, <uid>.eml files, and
+# state.json, so a restart with the same store serves the same folders and
+# UIDs).  Reuses $HI_PORT when set (the target URL stays the same across
+# restarts), else picks a free one.  Sets HI_PID, HI_PORT, HI_LOG (every
+# command line received, "CONN LINE", and "CONN !EVENT" lines).  Stop with
+# himap_stop (also run at exit).
+HI_STORE=$TEST_TMP/imapstore
+HI_PASS=pw-himap-$RANDOM$RANDOM
+HI_PID=
+HI_PORT=
+HI_N=0
+himap_start() {
+	local pf i
+	HI_N=$((HI_N + 1))
+	HI_LOG=$TEST_TMP/himap$HI_N.log
+	pf=$TEST_TMP/himap$HI_N.port
+	mkdir -p "$HI_STORE"
+	"$PYTHON" "$IT_DIR/../fake/imap_hostile.py" --store "$HI_STORE" \
+		--password "$HI_PASS" --port-file "$pf" --log "$HI_LOG" \
+		--lifetime 120 --port "${HI_PORT:-0}" "$@" \
+		>"$TEST_TMP/himap$HI_N.out" 2>&1 &
+	HI_PID=$!
+	trap 'himap_stop; hostile_stop' EXIT
+	i=0
+	while [ ! -s "$pf" ] && [ "$i" -lt 100 ]; do
+		kill -0 "$HI_PID" 2>/dev/null || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -s "$pf" ] || {
+		show "$TEST_TMP/himap$HI_N.out"
+		fail "the hostile IMAP server did not start"
+	}
+	HI_PORT=$(cat "$pf")
+	log "hostile IMAP server $HI_N (pid $HI_PID) on port $HI_PORT: $*"
+}
+
+himap_stop() {
+	[ -n "$HI_PID" ] || return 0
+	kill "$HI_PID" 2>/dev/null
+	wait "$HI_PID" 2>/dev/null
+	HI_PID=
+}
+
+# himap_url FOLDER: the target URL of a folder on the hostile IMAP server.
+himap_url() { echo "imap://hostile@$HOST:$HI_PORT$(_url_folder "$1")"; }
+
+# himap_migrate ARGS...: migrate to the hostile IMAP server (its password,
+# plaintext allowed).  POPVAULT_PASSWORD for the sources comes from the
+# caller's environment.
+himap_migrate() {
+	POPVAULT_TARGET_PASSWORD=$HI_PASS migrate --allow-plaintext "$@"
+}
+
+# himap_files FOLDER: the stored message files of a folder, by UID.
+himap_files() {
+	local d
+	d=$HI_STORE/$(printf '%s' "$1" | LC_ALL=C sed 's/[^A-Za-z0-9._-]/_/g; s/^\./_/')
+	[ -d "$d" ] || return 0
+	find "$d" -maxdepth 1 -type f -name '*.eml' | sort -V
+}
+
+himap_count() {
+	himap_files "$1" | wc -l
+}
+
+# himap_hashes FOLDER: the sorted sha256 of the folder's messages,
+# duplicates kept.
+himap_hashes() {
+	local f
+	f=$(himap_files "$1")
+	[ -n "$f" ] || return 0
+	# shellcheck disable=SC2086
+	sha256sum $f | cut -d' ' -f1 | sort
+}
+
+# assert_himap_exactly EXPECTED_HASHES FOLDER WHAT: the folder holds exactly
+# the expected set (sorted unique sha256), each message once.
+assert_himap_exactly() {
+	local d
+	himap_hashes "$2" >"$TEST_TMP/himap.hashes"
+	d=$(uniq -d "$TEST_TMP/himap.hashes")
+	[ -z "$d" ] || {
+		echo "$d" | head -n 5 | sed 's/^/    twice: /'
+		fail "$3: $(echo "$d" | wc -l) message(s) more than once in $2"
+	}
+	assert_same_set "$1" "$TEST_TMP/himap.hashes" "$3"
+}
