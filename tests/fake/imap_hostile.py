@@ -29,8 +29,12 @@ Faults (one per run; K counts the APPENDs of one connection from 1):
   --bad-append K            answer the K-th APPEND "BAD" (nothing stored)
   --overquota-append K      "NO [OVERQUOTA] Quota exceeded" for the K-th
                             and every later APPEND (nothing stored)
-  --garbage-fetch           answer the Message-ID UID FETCH with malformed
-                            untagged lines (then a tagged OK)
+  --garbage-fetch [MODE]    answer the Message-ID UID FETCH with a malformed
+                            untagged line, then a tagged OK.  MODE uid-x
+                            (default): "* 1 FETCH (UID x)"; bytes: NUL and
+                            8-bit bytes, unbalanced brackets; short-literal:
+                            a literal announcing 9999 bytes, fewer sent (the
+                            client can only time out)
   --tagged-in-literal       no fault: bodies are served faithfully; for
                             messages whose lines look like IMAP responses
 """
@@ -61,7 +65,8 @@ def parse_args():
     p.add_argument("--no-append", nargs=2, metavar=("K", "TEXT"))
     p.add_argument("--bad-append", type=int, metavar="K")
     p.add_argument("--overquota-append", type=int, metavar="K")
-    p.add_argument("--garbage-fetch", action="store_true")
+    p.add_argument("--garbage-fetch", nargs="?", const="uid-x",
+                   choices=("uid-x", "bytes", "short-literal"))
     p.add_argument("--tagged-in-literal", action="store_true")
     return p.parse_args()
 
@@ -449,10 +454,16 @@ class Session:
             return
         mid = "HEADER.FIELDS (MESSAGE-ID)" in items
         if mid and ARGS.garbage_fetch:
-            log(self.num, "!GARBAGE")
-            self.send(b"* 1 FETCH (UID x)\r\n")
-            self.send(b"* 2 FETCH (UID 7 BODY[HEADER.FIELDS (MESSAGE-ID)] "
-                      b"{9999}\r\n\x00\xff\xfe garbage )))\r\n")
+            log(self.num, "!GARBAGE " + ARGS.garbage_fetch)
+            if ARGS.garbage_fetch == "uid-x":
+                self.send(b"* 1 FETCH (UID x)\r\n")
+            elif ARGS.garbage_fetch == "bytes":
+                self.send(b"\x00\xff\xfe)) garbage {{ ((\r\n")
+            else:
+                # a literal that announces more than it holds, then the tag:
+                # the client reads the tag line as literal bytes and waits
+                self.send(b"* 1 FETCH (UID 1 BODY[HEADER.FIELDS (MESSAGE-ID)]"
+                          b" {9999}\r\nMessage-ID: <x@y>\r\n\r\n)\r\n")
             self.line("%s OK done" % tag)
             return
         for uid in want:
