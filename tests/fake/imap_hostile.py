@@ -513,7 +513,7 @@ class Session:
             return
         if ARGS.bad_append == k:
             log(self.num, "!BAD %d" % k)
-            self.line("%s BAD %s" % (tag, "APPEND refused"))
+            self.line("%s BAD invalid arguments (scripted fault)" % tag)
             return
         uv, uid = store_message(name, data)
         log(self.num, "!STORED %s %d" % (name, uid))
