@@ -44,7 +44,44 @@ struct ctx {
 	const char *vol; /* the volume whose manifest is being parsed */
 	struct want *w;
 	size_t n, cap;
+	char **accts; /* every account the manifests name */
+	size_t naccts;
 };
+
+/* Remember the account names the manifests give (a handful). */
+static void
+note_account(struct ctx *c, const char *a)
+{
+	size_t i;
+
+	for (i = 0; i < c->naccts; i++)
+		if (strcmp(c->accts[i], a) == 0)
+			return;
+	c->accts = xreallocarray(c->accts, c->naccts + 1, sizeof(*c->accts));
+	c->accts[c->naccts++] = xstrdup(a);
+}
+
+/* --account names none of them: say which there are. */
+static enum pv_code
+no_such_account(const struct ctx *c, struct pv_err *err)
+{
+	char list[512];
+	size_t i, len = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < c->naccts && len + 4 < sizeof(list); i++) {
+		int k = snprintf(list + len, sizeof(list) - len, "%s%s",
+		    i ? ", " : "", c->accts[i]);
+
+		if (k < 0)
+			break;
+		len += (size_t)k < sizeof(list) - len ? (size_t)k
+		                                      : sizeof(list) - len - 1;
+	}
+	return pv_errf(err, PV_EUSAGE,
+	    "no account '%s' in the archive; its accounts: %s", c->f->account,
+	    c->naccts > 0 ? list : "none");
+}
 
 static enum pv_code
 on_rec(void *arg, const struct manifest_rec *r, struct pv_err *err)
@@ -54,6 +91,7 @@ on_rec(void *arg, const struct manifest_rec *r, struct pv_err *err)
 	const char *slash;
 
 	c->s->records++;
+	note_account(c, r->account);
 	if (c->f->account != NULL && strcmp(r->account, c->f->account) != 0)
 		return PV_OK;
 	if ((c->f->since != 0 && r->date < c->f->since) ||
@@ -330,8 +368,21 @@ restore_run(struct store *st, const char *dir, const struct restore_filter *f,
 			s->damaged++;
 		}
 	}
+	if (f->account != NULL && s->damaged == 0) {
+		for (i = 0; i < c.naccts; i++)
+			if (strcmp(c.accts[i], f->account) == 0)
+				break;
+		if (i == c.naccts) {
+			rc = no_such_account(&c, err);
+			goto out;
+		}
+	}
 	distinct(&c);
 	s->selected = c.n;
+	if (c.n == 0 && s->records > 0)
+		log_warnx(
+		    "the filters select none of the %llu message record(s) in %s",
+		    (unsigned long long)s->records, dir);
 	log_verbose(
 	    "archive %s: %llu volume(s), %llu record(s), %zu message(s) selected",
 	    dir, (unsigned long long)s->volumes, (unsigned long long)s->records,
@@ -431,6 +482,9 @@ out:
 	for (i = 0; i < c.n; i++)
 		want_free(&c.w[i]);
 	free(c.w);
+	for (i = 0; i < c.naccts; i++)
+		free(c.accts[i]);
+	free(c.accts);
 	for (i = 0; i < nvols; i++)
 		free(vols[i]);
 	free(vols);

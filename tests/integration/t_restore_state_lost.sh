@@ -46,6 +46,11 @@ restore --archive "$ARCH" --to "$(url_imaps "$t" OnlyA)" --account "$(account_of
 expect_rc 0 "restore --account"
 imap_dump "$t" OnlyA "$TEST_TMP/dump.a"
 assert_folder_exactly "$TEST_TMP/expected.a" "$TEST_TMP/dump.a" "restore --account $(account_of "$ua")"
+# An account the archive does not know: a usage error naming the ones it has.
+restore --archive "$ARCH" --to "$(url_imaps "$t" Typo)" --account "nobody@example.org"
+expect_rc 64 "restore --account of an unknown account"
+assert_grep "$PV_ERR" "no account 'nobody@example.org' in the archive; its accounts: .*$(account_of "$ua")" \
+	"the error lists the archive's accounts"
 
 # --since/--until: the message date (as INTERNALDATE: newest Received,
 # else Date).  Whether a day is taken in UTC or the message's zone, and
