@@ -1699,7 +1699,9 @@ append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 	enum pv_code rc;
 	int len;
 
-	(void)snprintf(a->what, sizeof(a->what), "APPEND (message %zu)", i);
+	(void)snprintf(a->what, sizeof(a->what),
+	    "APPEND (#%zu of this batch, %zu awaiting an answer)", i + 1,
+	    a->count);
 	if (m->flags != NULL && !flags_ok(m->flags))
 		return pv_errf(err, PV_ECONFIG, "bad APPEND flags");
 	if (s->caps.has_appendlimit && m->size > s->caps.appendlimit) {

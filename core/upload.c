@@ -682,10 +682,14 @@ ap_result(void *arg, size_t i, const struct imap_append_res *res,
 		u->uidnext = res->uid + 1;
 	if (res->code != PV_OK && res->scope != IMAP_SCOPE_MSG && !u->fatal) {
 		u->fatal = true;
-		pv_errf(&u->fatal_err,
-		    res->code == PV_OK ? PV_EPROTO : res->code,
-		    "target %s: folder %s: APPEND refused: %s", u->c.key,
-		    u->c.folder, q->text);
+		/* PV_EIO at account scope is [OVERQUOTA] (imap.h). */
+		pv_errf(&u->fatal_err, res->code,
+		    "target %s: folder %s: APPEND refused%s: %s", u->c.key,
+		    u->c.folder,
+		    res->code == PV_EIO && res->scope == IMAP_SCOPE_ACCOUNT
+		        ? " (the target is over its quota)"
+		        : "",
+		    q->text);
 	}
 	return PV_OK;
 }
@@ -756,6 +760,9 @@ append_batch(struct upload *u, enum pv_code *arc, struct pv_err *aerr,
 	}
 	*arc = imap_append(u->s, u->c.folder, msgs, n, &append_cb, &a, aerr);
 	if (*arc != PV_OK) {
+		/* What was sent but not answered is settled next time. */
+		(void)pv_errprefix(aerr, "target %s: folder %s", u->c.key,
+		    u->c.folder);
 		u->fatal = true;
 		u->fatal_err = *aerr;
 	} else {

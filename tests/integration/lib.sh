@@ -401,7 +401,7 @@ hostile_start() {
 		--lifetime 120 --port "${HP_PORT:-0}" "$@" \
 		>"$TEST_TMP/hostile$HP_N.out" 2>&1 &
 	HP_PID=$!
-	trap hostile_stop EXIT
+	trap 'hostile_stop; himap_stop 2>/dev/null || true' EXIT
 	i=0
 	while [ ! -s "$pf" ] && [ "$i" -lt 100 ]; do
 		kill -0 "$HP_PID" 2>/dev/null || break

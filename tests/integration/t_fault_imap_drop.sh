@@ -20,7 +20,7 @@ folder=Dropped
 himap_start --drop-after-append 3
 himap_migrate --delete --from "$from" --to "$(himap_url "$folder")"
 expect_rc 75 "migrate with the connection dropped after APPEND 3"
-assert_grep "$PV_ERR" "$HOST:$HI_PORT" "stderr names the target"
+assert_grep "$PV_ERR" "target hostile@$HOST:$HI_PORT: folder Dropped: " "stderr names the target and its folder"
 assert_grep "$HI_LOG" '^1 !STORED Dropped 3$' "the 3rd APPEND was stored"
 assert_grep "$HI_LOG" '^1 !CLOSE fin$' "the server closed after it"
 assert_eq 6 "$(maildir_count "$a")" "messages left on the POP3 server"

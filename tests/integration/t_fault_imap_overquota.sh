@@ -18,7 +18,7 @@ from=$(url_pop3s "$a")
 himap_start --overquota-append 3
 himap_migrate --delete --from "$from" --to "$(himap_url Full)" --json
 expect_rc 74 "migrate into a target over quota"
-assert_grep "$PV_ERR" '[Oo][Vv][Ee][Rr][Qq][Uu][Oo][Tt][Aa]|[Qq]uota' "stderr mentions the quota"
+assert_grep "$PV_ERR" 'the target is over its quota' "stderr says over quota in our own words (not only the server's text)"
 assert_grep "$HI_LOG" '^1 !OVERQUOTA 3$' "the 3rd APPEND was refused"
 assert_himap_exactly "$TEST_TMP/first2" Full "folder: the messages before the quota"
 maildir_hashes "$a" >"$TEST_TMP/left"
