@@ -111,6 +111,39 @@ each(void *arg, const struct store_status *s, struct pv_err *err)
 	return PV_OK;
 }
 
+static enum pv_code
+each_target(void *arg, const struct store_target_status *t, struct pv_err *err)
+{
+	struct ctx *c = arg;
+	char b[32];
+
+	(void)err;
+	if (c->json) {
+		printf("%s{\"target\":", c->n ? "," : "");
+		cmd_json_str(stdout, t->key);
+		printf(",\"folder\":");
+		cmd_json_str(stdout, t->folder);
+		printf(
+		    ",\"appended\":%llu,\"found\":%llu,\"intents\":%llu,\"last\":",
+		    (unsigned long long)t->appended,
+		    (unsigned long long)t->found,
+		    (unsigned long long)t->intents);
+		json_time(t->last);
+		printf("}");
+	} else {
+		if (c->n == 0)
+			printf("\n%-30s %-20s %8s %8s %7s  %-20s\n", "TARGET",
+			    "FOLDER", "APPENDED", "FOUND", "INTENTS", "LAST");
+		printf("%-30s %-20s %8llu %8llu %7llu  %-20s\n", t->key,
+		    t->folder, (unsigned long long)t->appended,
+		    (unsigned long long)t->found,
+		    (unsigned long long)t->intents,
+		    when(t->last, b, sizeof(b)));
+	}
+	c->n++;
+	return PV_OK;
+}
+
 int
 cmd_status(int argc, char **argv, struct globals *g)
 {
@@ -172,10 +205,17 @@ cmd_status(int argc, char **argv, struct globals *g)
 			printf(",\"accounts\":[");
 		}
 		rc = store_status_each(st, each, &c, &err);
+		if (!c.json && rc == PV_OK && c.n == 0)
+			printf("no accounts in %s yet\n", state_path);
+		/* What migrate and restore put into IMAP folders. */
+		c.n = 0;
+		if (c.json)
+			printf("],\"targets\":[");
+		if (rc == PV_OK)
+			rc =
+			    store_target_status_each(st, each_target, &c, &err);
 		if (c.json)
 			printf("]}\n");
-		else if (rc == PV_OK && c.n == 0)
-			printf("no accounts in %s yet\n", state_path);
 	}
 	if (rc != PV_OK) {
 		fprintf(stderr, "popvault: %s\n", err.msg);

@@ -216,6 +216,7 @@ enum stmt_id {
 	S_TGT_RESET,
 	S_TGT_SET_UV,
 	S_TGT_EACH,
+	S_TGT_STATUS,
 	S_UPL_GET,
 	S_UPL_INTENT,
 	S_UPL_DONE,
@@ -348,6 +349,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TGT_SET_UV] = "UPDATE targets SET uidvalidity = ?2 WHERE id = ?1",
     [S_TGT_EACH] = "SELECT id, key, folder, uidvalidity FROM targets "
                    "WHERE key = ?1 ORDER BY folder",
+    [S_TGT_STATUS] =
+        "SELECT t.key, t.folder, "
+        "coalesce(sum(u.state = 1 AND u.how = 'appended'), 0), "
+        "coalesce(sum(u.state = 1 AND u.how = 'found'), 0), "
+        "coalesce(sum(u.state = 0), 0), coalesce(max(u.recorded), 0) "
+        "FROM targets t LEFT JOIN uploads u ON u.target_id = t.id "
+        "GROUP BY t.id ORDER BY t.key, t.folder",
     [S_UPL_GET] = "SELECT sha256, state, uidvalidity, uid, uidnext, "
                   "internaldate, date_off, date_src, how, recorded "
                   "FROM uploads WHERE target_id = ?1 AND sha256 = ?2",
@@ -2496,6 +2504,43 @@ store_upload_each(struct store *st, int64_t target_id,
 	}
 	if (src != SQLITE_DONE)
 		rc = dberr(st, "list uploads", err);
+out:
+	release(s);
+	return rc;
+}
+
+enum pv_code
+store_target_status_each(struct store *st,
+    enum pv_code (*cb)(void *arg, const struct store_target_status *t,
+        struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct store_target_status t;
+	sqlite3_stmt *s = NULL;
+	int src;
+	enum pv_code rc;
+
+	rc = prep(st, S_TGT_STATUS, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		t.key = (const char *)sqlite3_column_text(s, 0);
+		t.folder = (const char *)sqlite3_column_text(s, 1);
+		t.appended = (uint64_t)sqlite3_column_int64(s, 2);
+		t.found = (uint64_t)sqlite3_column_int64(s, 3);
+		t.intents = (uint64_t)sqlite3_column_int64(s, 4);
+		t.last = sqlite3_column_int64(s, 5);
+		if (t.key == NULL || t.folder == NULL) {
+			rc = dberr(st, "target status", err);
+			goto out;
+		}
+		rc = cb(arg, &t, err);
+		if (rc != PV_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = dberr(st, "target status", err);
 out:
 	release(s);
 	return rc;

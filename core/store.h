@@ -313,6 +313,22 @@ enum pv_code store_target_each(struct store *st, const char *key,
         *cb)(void *arg, const struct store_target *t, struct pv_err *err),
     void *arg, struct pv_err *err);
 
+/* For `popvault status`: one call per target (key, folder), in that
+ * order, with its upload rows counted (strings borrowed for the call). */
+struct store_target_status {
+	const char *key;
+	const char *folder;
+	uint64_t appended; /* DONE, appended by popvault */
+	uint64_t found;    /* DONE, found in the folder already */
+	uint64_t intents;  /* INTENT rows a killed run left (settled on the
+	                      next run against that target) */
+	int64_t last;      /* the newest record, unix seconds; 0 if none */
+};
+enum pv_code store_target_status_each(struct store *st,
+    enum pv_code (*cb)(void *arg, const struct store_target_status *t,
+        struct pv_err *err),
+    void *arg, struct pv_err *err);
+
 /* For verify --to and plan(): every message row (any state, with or
  * without a volume) of 'account', or of every account when NULL, in
  * (account, id) order; 'm' is borrowed for the call (its strings too).

@@ -51,4 +51,12 @@ cmp -s "$TEST_TMP/dump1" "$TEST_TMP/dump2" || {
 	diff "$TEST_TMP/dump1" "$TEST_TMP/dump2" | head -n 10 | sed 's/^/    /'
 	fail "the second run changed the folder"
 }
+
+# status tells what went where.
+run_pv status --state "$STATE" --json
+expect_rc 0 "status after migrate"
+json_check "$PV_OUT" "len(j['targets']) == 1 and j['targets'][0]['folder'] == '$folder' and j['targets'][0]['appended'] == $(wc -l <"$TEST_TMP/expected") and j['targets'][0]['intents'] == 0" \
+	"status --json: the target folder and its uploads"
+run_pv status --state "$STATE"
+assert_grep "$PV_OUT" "^TARGET +FOLDER +APPENDED" "status table of targets"
 exit 0
