@@ -1721,6 +1721,68 @@ test_store_msg_each_lists_every_row_in_account_order(void **state)
 	store_close(st);
 }
 
+/* status of the targets: appended, found and intents counted per folder,
+ * folders without uploads listed too, in (key, folder) order. */
+struct tstat {
+	char folder[32];
+	uint64_t appended, found, intents;
+	int64_t last;
+};
+
+static enum pv_code
+collect_tstat(void *arg, const struct store_target_status *t,
+    struct pv_err *err)
+{
+	struct tstat *v = arg;
+	size_t i;
+
+	(void)err;
+	for (i = 0; v[i].folder[0] != '\0'; i++)
+		;
+	(void)snprintf(v[i].folder, sizeof(v[i].folder), "%s", t->folder);
+	v[i].appended = t->appended;
+	v[i].found = t->found;
+	v[i].intents = t->intents;
+	v[i].last = t->last;
+	return PV_OK;
+}
+
+static void
+test_store_target_status_counts_uploads(void **state)
+{
+	struct store *st = mem_store();
+	struct store_upload u;
+	struct tstat v[4];
+	struct pv_err err;
+	int64_t a, b;
+
+	(void)state;
+	memset(v, 0, sizeof(v));
+	b = target(st, "B", 7, NULL);
+	a = target(st, "A", 7, NULL);
+	upl_init(&u, 1, 10);
+	u.how = "appended";
+	assert_int_equal(store_upload_done(st, a, &u, &err), PV_OK);
+	upl_init(&u, 2, 30);
+	u.how = "found";
+	assert_int_equal(store_upload_done(st, a, &u, &err), PV_OK);
+	upl_init(&u, 3, 20);
+	assert_int_equal(store_upload_intent(st, a, &u, &err), PV_OK);
+	(void)b;
+	assert_int_equal(store_target_status_each(st, collect_tstat, v, &err),
+	    PV_OK);
+	assert_string_equal(v[0].folder, "A");
+	assert_int_equal(v[0].appended, 1);
+	assert_int_equal(v[0].found, 1);
+	assert_int_equal(v[0].intents, 1);
+	assert_int_equal(v[0].last, 30);
+	assert_string_equal(v[1].folder, "B");
+	assert_int_equal(v[1].appended + v[1].found + v[1].intents, 0);
+	assert_int_equal(v[1].last, 0);
+	assert_string_equal(v[2].folder, "");
+	store_close(st);
+}
+
 /* The version-1 schema exactly as popvault 0.1 created it. */
 static const char v1_schema[] =
     "CREATE TABLE volumes (\n"
@@ -2193,6 +2255,7 @@ main(void)
 	    T(test_store_upload_each_lists_oldest_first_by_state),
 	    T(test_store_msg_without_volume_is_done_and_not_archived),
 	    T(test_store_msg_each_lists_every_row_in_account_order),
+	    T(test_store_target_status_counts_uploads),
 	    T(test_store_version_1_state_is_migrated),
 	    T(test_store_reopened_state_keeps_targets_and_uploads),
 #undef T
