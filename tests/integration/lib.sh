@@ -370,11 +370,21 @@ assert_state_sane() {
 		echo "$d" | head | sed 's/^/    dup row: /'
 		fail "state db has duplicate (account, uidl) rows"
 	}
+	# Archived (a volume) means its content is a blob; migrated without
+	# an archive (no volume) means an upload of it is DONE somewhere.
 	d=$(sql "$db" "SELECT account, hex(uidl) FROM messages
-		WHERE state = 1 AND sha256 NOT IN (SELECT sha256 FROM blobs);")
+		WHERE state = 1 AND volume_id IS NOT NULL
+		AND sha256 NOT IN (SELECT sha256 FROM blobs);")
 	[ -z "$d" ] || {
 		echo "$d" | head | sed 's/^/    no blob: /'
 		fail "state db: done messages without a stored blob"
+	}
+	d=$(sql "$db" "SELECT account, hex(uidl) FROM messages
+		WHERE state = 1 AND volume_id IS NULL
+		AND sha256 NOT IN (SELECT sha256 FROM uploads WHERE state = 1);")
+	[ -z "$d" ] || {
+		echo "$d" | head | sed 's/^/    no upload: /'
+		fail "state db: done messages neither archived nor uploaded"
 	}
 }
 
