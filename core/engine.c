@@ -695,45 +695,107 @@ static const struct pop3_retr_cb retr_cb = {
     .failed = cb_failed,
 };
 
-/* Decide per message: known (and durable) or to fetch. */
+/* The server's UIDLs, hashed, so that one pass over the state's rows of
+ * the account finds the known ones: linear in the mailbox, where a
+ * lookup per message costs a B-tree search each. */
+struct uidx {
+	const struct run *r;
+	size_t *slot; /* item index + 1; 0: empty */
+	size_t mask;
+	char (*sha)[DIGEST_HEX_LEN + 1]; /* migrate: the content of each */
+};
+
+static uint64_t
+uidl_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void
+uidx_build(struct uidx *x, const struct run *r)
+{
+	size_t cap = 16, i;
+
+	while (cap < r->nitems * 2)
+		cap *= 2;
+	x->r = r;
+	x->mask = cap - 1;
+	x->slot = xcalloc(cap, sizeof(*x->slot));
+	for (i = 0; i < r->nitems; i++) {
+		size_t k =
+		    (size_t)uidl_hash(r->items[i].uidl, r->items[i].uidl_len) &
+		    x->mask;
+
+		while (x->slot[k] != 0)
+			k = (k + 1) & x->mask;
+		x->slot[k] = i + 1;
+	}
+}
+
+/* A state row of the account: mark every item with its UIDL (a UIDL the
+ * server gives twice marks both, as a lookup per item did). */
+static enum pv_code
+uidx_row(void *arg, const struct store_known *m, struct pv_err *err)
+{
+	struct uidx *x = arg;
+	struct run *r = (struct run *)(uintptr_t)x->r;
+	size_t k = (size_t)uidl_hash(m->uidl, m->uidl_len) & x->mask;
+
+	(void)err;
+	if (m->state != STORE_DONE)
+		return PV_OK; /* PENDING after recovery: fetched again */
+	for (; x->slot[k] != 0; k = (k + 1) & x->mask) {
+		size_t i = x->slot[k] - 1;
+		const struct pop3_item *it = &r->items[i];
+
+		if (it->uidl_len != m->uidl_len ||
+		    memcmp(it->uidl, m->uidl, m->uidl_len) != 0)
+			continue;
+		r->durable[i] = true;
+		r->known_row[i] = true;
+		r->first_seen[i] = m->first_seen;
+		if (x->sha != NULL)
+			memcpy(x->sha[i], m->sha256, sizeof(x->sha[i]));
+	}
+	return PV_OK;
+}
+
+/* Decide per message: known (and durable everywhere) or to fetch. */
 static enum pv_code
 plan(struct run *r, struct pv_err *err)
 {
 	struct engine *e = r->e;
 	const struct config *cfg = e->o.cfg;
+	struct uidx x;
 	size_t i;
-	enum pv_code rc;
+	enum pv_code rc = PV_OK;
 
-	for (i = 0; i < r->nitems; i++) {
+	memset(&x, 0, sizeof(x));
+	if (e->st != NULL && r->nitems > 0) {
+		uidx_build(&x, r);
+		if (r->up != NULL)
+			x.sha = xcalloc(r->nitems, sizeof(*x.sha));
+		rc = store_msg_known_each(e->st, r->a->name, uidx_row, &x, err);
+	}
+	for (i = 0; rc == PV_OK && i < r->nitems; i++) {
 		const struct pop3_item *it = &r->items[i];
-		struct store_msg m;
-		bool found = false;
 
-		memset(&m, 0, sizeof(m));
-		if (e->st != NULL) {
-			rc = store_msg_get(e->st, r->a->name, it->uidl,
-			    it->uidl_len, &m, &found, err);
+		if (r->durable[i] && r->up != NULL) {
+			rc =
+			    upload_known(r->up, x.sha[i], &r->uploaded[i], err);
 			if (rc != PV_OK)
-				return rc;
+				break;
 		}
-		if (found) {
-			r->durable[i] = m.state == STORE_DONE;
-			r->first_seen[i] = m.first_seen;
-			r->known_row[i] = r->durable[i];
-			if (r->durable[i] && r->up != NULL) {
-				rc = upload_known(r->up, m.sha256,
-				    &r->uploaded[i], err);
-				if (rc != PV_OK) {
-					store_msg_clear(&m);
-					return rc;
-				}
-			}
-			store_msg_clear(&m);
-			if (r->durable[i] &&
-			    (r->up == NULL || r->uploaded[i])) {
-				r->s->known++;
-				continue;
-			}
+		if (r->durable[i] && (r->up == NULL || r->uploaded[i])) {
+			r->s->known++;
+			continue;
 		}
 		if (!pop3_uidl_is_unique(r->p, it)) {
 			/* We could copy it, but never tell it apart from its
@@ -758,7 +820,9 @@ plan(struct run *r, struct pv_err *err)
 		r->nfetch++;
 		r->fetch_bytes += it->size;
 	}
-	return PV_OK;
+	free(x.slot);
+	free(x.sha);
+	return rc;
 }
 
 /* The account's retention rule for item i, once it is durable: keep,

@@ -208,6 +208,7 @@ enum stmt_id {
 	S_MSG_ADD_NOVOL,
 	S_MSG_EACH_ALL,
 	S_MSG_EACH_ACCT,
+	S_MSG_KNOWN,
 	S_SAVEPOINT,
 	S_SP_RELEASE,
 	S_SP_ROLLBACK,
@@ -338,6 +339,9 @@ static const char *const stmt_sql[S_COUNT] = {
                         "message_id, canon, date, date_off, date_src, "
                         "first_seen, volume_id, state, deleted_at "
                         "FROM messages WHERE account = ?1 ORDER BY id",
+    /* In index order: no sort, so no memory for one. */
+    [S_MSG_KNOWN] = "SELECT uidl, state, first_seen, sha256 FROM messages "
+                    "WHERE account = ?1 ORDER BY uidl",
     [S_SAVEPOINT] = "SAVEPOINT store_sp",
     [S_SP_RELEASE] = "RELEASE store_sp",
     [S_SP_ROLLBACK] = "ROLLBACK TO store_sp",
@@ -2120,6 +2124,48 @@ store_msg_each(struct store *st, const char *account,
 	}
 	if (src != SQLITE_DONE)
 		rc = dberr(st, "list messages", err);
+out:
+	release(s);
+	return rc;
+}
+
+enum pv_code
+store_msg_known_each(struct store *st, const char *account,
+    enum pv_code (
+        *cb)(void *arg, const struct store_known *k, struct pv_err *err),
+    void *arg, struct pv_err *err)
+{
+	struct store_known k;
+	sqlite3_stmt *s = NULL;
+	const void *u;
+	int src, ulen;
+	enum pv_code rc;
+
+	rc = prep(st, S_MSG_KNOWN, &s, err);
+	if (rc != PV_OK)
+		return rc;
+	if (bind_text(s, 1, account) != SQLITE_OK)
+		return bind_failed(st, s, "known messages", err);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&k, 0, sizeof(k));
+		u = sqlite3_column_blob(s, 0);
+		ulen = sqlite3_column_bytes(s, 0);
+		if (u == NULL && ulen > 0) {
+			rc = dberr(st, "known messages", err);
+			goto out;
+		}
+		k.uidl = u != NULL ? (const char *)u : "";
+		k.uidl_len = (size_t)(ulen > 0 ? ulen : 0);
+		k.state =
+		    sqlite3_column_int(s, 1) == 1 ? STORE_DONE : STORE_PENDING;
+		k.first_seen = sqlite3_column_int64(s, 2);
+		col_hex(s, 3, k.sha256);
+		rc = cb(arg, &k, err);
+		if (rc != PV_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = dberr(st, "known messages", err);
 out:
 	release(s);
 	return rc;

@@ -329,7 +329,23 @@ enum pv_code store_target_status_each(struct store *st,
         struct pv_err *err),
     void *arg, struct pv_err *err);
 
-/* For verify --to and plan(): every message row (any state, with or
+/* For plan(): what the state knows of each message of 'account', in
+ * UIDL order (the index's: no sort, whatever the mailbox's size).  'k'
+ * is borrowed for the call; the callback must not call store
+ * functions. */
+struct store_known {
+	const char *uidl; /* any bytes, uidl_len of them */
+	size_t uidl_len;
+	enum store_state state;
+	int64_t first_seen;
+	char sha256[65];
+};
+enum pv_code store_msg_known_each(struct store *st, const char *account,
+    enum pv_code (
+        *cb)(void *arg, const struct store_known *k, struct pv_err *err),
+    void *arg, struct pv_err *err);
+
+/* For verify --messages and verify --to: every message row (any state, with or
  * without a volume) of 'account', or of every account when NULL, in
  * (account, id) order; 'm' is borrowed for the call (its strings too).
  * The callback must not call store functions. */

@@ -1783,6 +1783,51 @@ test_store_target_status_counts_uploads(void **state)
 	store_close(st);
 }
 
+/* plan()'s one pass: every row of the account, in UIDL order, with its
+ * state, first retrieval and content; other accounts' rows not. */
+struct known_rows {
+	char rows[4][96];
+	size_t n;
+};
+
+static enum pv_code
+collect_known(void *arg, const struct store_known *k, struct pv_err *err)
+{
+	struct known_rows *c = arg;
+
+	(void)err;
+	assert_true(c->n < 4);
+	(void)snprintf(c->rows[c->n++], sizeof(c->rows[0]), "%.*s %d %.4s",
+	    (int)k->uidl_len, k->uidl, (int)k->state, k->sha256 + 60);
+	return PV_OK;
+}
+
+static void
+test_store_msg_known_each_walks_one_account(void **state)
+{
+	struct store *st = mem_store();
+	struct known_rows c;
+	struct pv_err err;
+	int64_t vol;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	vol = volume(st, "v1");
+	add_msg(st, "a", "u2", 2, vol);
+	add_msg(st, "a", "u1", 1, vol);
+	add_msg(st, "b", "u0", 3, vol);
+	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	vol = volume(st, "v2");
+	add_msg(st, "a", "u3", 4, vol); /* still PENDING */
+	assert_int_equal(store_msg_known_each(st, "a", collect_known, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.rows[0], "u1 1 0001");
+	assert_string_equal(c.rows[1], "u2 1 0002");
+	assert_string_equal(c.rows[2], "u3 0 0004");
+	store_close(st);
+}
+
 /* The version-1 schema exactly as popvault 0.1 created it. */
 static const char v1_schema[] =
     "CREATE TABLE volumes (\n"
@@ -2256,6 +2301,7 @@ main(void)
 	    T(test_store_msg_without_volume_is_done_and_not_archived),
 	    T(test_store_msg_each_lists_every_row_in_account_order),
 	    T(test_store_target_status_counts_uploads),
+	    T(test_store_msg_known_each_walks_one_account),
 	    T(test_store_version_1_state_is_migrated),
 	    T(test_store_reopened_state_keeps_targets_and_uploads),
 #undef T
