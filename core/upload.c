@@ -630,8 +630,16 @@ upload_add(struct upload *u, const struct upload_item *it, struct spool *body,
 		return err->code;
 	}
 	q = enqueue(u, it, UPLOAD_APPENDED);
-	if (q->body == NULL)
-		q->body = spool_new(u->c.mem_max, u->c.tmpdir);
+	if (q->body == NULL) {
+		/* Each slot's memory part is bounded so that a full window
+		 * holds at most about the batch bound in memory; bigger
+		 * messages go to the slot's temporary file. */
+		size_t cap = UPLOAD_BATCH_BYTES / u->c.window;
+
+		if (u->c.mem_max > 0 && u->c.mem_max < cap)
+			cap = (size_t)u->c.mem_max;
+		q->body = spool_new(cap, u->c.tmpdir);
+	}
 	spool_reset(q->body);
 	rc = spool_each(body, spool_copy, q->body, err);
 	if (rc != PV_OK) {
