@@ -28,7 +28,7 @@
 # delivered (a mismatch is printed, not fatal).
 #
 # Environment: BENCH_REPS (repetitions), BENCH_TIMEOUT (seconds per tool
-# run, default 600).  Loopback only; every process it starts is stopped by
+# run, default 600), BENCH_CASES (which cases, e.g. "6 7"; 4 runs with 1).  Loopback only; every process it starts is stopped by
 # its PID, Dovecot by its own script.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +40,9 @@ quick=0
 reps=${BENCH_REPS:-3}
 [ $quick = 1 ] && reps=${BENCH_REPS:-1}
 tmo=${BENCH_TIMEOUT:-600}
+cases=${BENCH_CASES:-1 2 3 5 6 7}
+[ $quick = 1 ] && cases=${BENCH_CASES:-1 2 5}
+want() { case " $cases " in *" $1 "*) return 0 ;; esac; return 1; }
 [ -x "$bin" ] || { echo "run.sh: $bin: not executable (run make first)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (private Dovecot)" >&2; exit 77; }
 PYTHON=python3
@@ -83,14 +86,16 @@ fi
 pw=bench$RANDOM$RANDOM
 export POPVAULT_PASSWORD=$pw POPVAULT_TARGET_PASSWORD=$pw
 
-# start_relay TARGETPORT: start relay.py in front of it; prints its port.
+# start_relay TARGETPORT: start relay.py in front of it; sets $relay_port.
+# (Not in $(...): the relay would hold the substitution's pipe open.)
 start_relay() {
 	local f=$work/relay.$1 i
+	relay_port=
 	"$PYTHON" "$here/relay.py" --target "$1" --delay-ms 12.5 --port-file "$f" \
-		2>>"$work/log/relay" &
+		</dev/null >/dev/null 2>>"$work/log/relay" &
 	relay_pids+=($!)
 	for i in $(seq 100); do
-		[ -s "$f" ] && { cat "$f"; return 0; }
+		[ -s "$f" ] && { relay_port=$(cat "$f"); return 0; }
 		sleep 0.1
 	done
 	return 1
@@ -279,7 +284,7 @@ echo "popvault benchmark: $reps repetition(s), Dovecot on 127.0.0.1, corpus $n1k
 # --- 1 + 4: download over TLS, then a second run with nothing new ------------
 c1="1 download TLS"
 c4="4 incremental (none new)"
-for r in $(seq "$reps"); do
+want 1 && for r in $(seq "$reps"); do
 	echo "[$c1 + $c4: repetition $r/$reps]"
 	for t in popvault "${peers[@]}"; do
 		download "$c1" "$t" tls "$POP3S_PORT" "$c4"
@@ -288,7 +293,7 @@ done
 
 # --- 2: download in plain text ----------------------------------------------
 c2="2 download plain"
-for r in $(seq "$reps"); do
+want 2 && for r in $(seq "$reps"); do
 	echo "[$c2: repetition $r/$reps]"
 	for t in popvault "${peers[@]}"; do
 		download "$c2" "$t" plain "$POP3_NOTLS_PORT" ""
@@ -297,7 +302,7 @@ done
 
 # --- 3: backup into .tar.gz ---------------------------------------------------
 c3="3 backup to .tar.gz"
-if [ $quick = 0 ]; then
+if want 3; then
 	for r in $(seq "$reps"); do
 		echo "[$c3: repetition $r/$reps]"
 		newuser "${files[@]}"
@@ -386,16 +391,18 @@ upload() { # CASE IMAPSPORT POP3SPORT
 	done
 }
 c5="5 upload IMAPS"
-for r in $(seq "$reps"); do
+want 5 && for r in $(seq "$reps"); do
 	echo "[$c5: repetition $r/$reps]"
 	upload "$c5" "$IMAPS_PORT" "$POP3S_PORT"
 done
 
 c6d="6 download TLS, 25ms RTT"
 c6u="6 upload IMAPS, 25ms RTT"
-if [ $quick = 0 ]; then
-	rpop=$(start_relay "$POP3S_PORT") || rpop=
-	rimap=$(start_relay "$IMAPS_PORT") || rimap=
+if want 6; then
+	start_relay "$POP3S_PORT"
+	rpop=$relay_port
+	start_relay "$IMAPS_PORT"
+	rimap=$relay_port
 	if [ -z "$rpop" ] || [ -z "$rimap" ]; then
 		echo "skipped: case 6: the relay did not start"
 	else
@@ -415,7 +422,7 @@ fi
 
 # --- 7: 10,000 messages -------------------------------------------------------
 c7="7 download 10k TLS"
-if [ $quick = 0 ]; then
+if want 7; then
 	if "$PYTHON" "$it/gen_corpus.py" -q --bench --count 10000 --seed 10000 --out "$work/c10k"; then
 		mapfile -t files10k < <(find "$work/c10k" -maxdepth 1 -name 'msg-*.eml' | sort)
 		for r in $(seq "$reps"); do
