@@ -24,7 +24,11 @@
 
 #define UPLOAD_WINDOW      32
 #define UPLOAD_BATCH_BYTES (16u << 20) /* queued bytes that force a flush */
-#define UPLOAD_SET_MAX     400         /* UIDs per UID FETCH command */
+/* Messages per batch, in windows: within a batch the window stays full;
+ * between two batches the pipeline drains (the results are recorded
+ * before the next intents), which costs a round trip each time. */
+#define UPLOAD_BATCH_WINDOWS 8
+#define UPLOAD_SET_MAX       400 /* UIDs per UID FETCH command */
 
 /* A Message-ID the folder holds, and where. */
 struct idref {
@@ -630,20 +634,23 @@ upload_add(struct upload *u, const struct upload_item *it, struct spool *body,
 		return err->code;
 	}
 	q = enqueue(u, it, UPLOAD_APPENDED);
-	if (q->body == NULL) {
-		/* Each slot's memory part is bounded so that a full window
-		 * holds at most about the batch bound in memory; bigger
-		 * messages go to the slot's temporary file. */
+	{
+		/* A spool per queued message, freed with the batch: memory
+		 * follows the bytes queued (at most about the batch bound),
+		 * never what earlier big messages left behind.  Bigger ones
+		 * go to a temporary file. */
 		size_t cap = UPLOAD_BATCH_BYTES / u->c.window;
 
 		if (u->c.mem_max > 0 && u->c.mem_max < cap)
 			cap = (size_t)u->c.mem_max;
 		q->body = spool_new(cap, u->c.tmpdir);
 	}
-	spool_reset(q->body);
 	rc = spool_each(body, spool_copy, q->body, err);
 	if (rc != PV_OK) {
 		free((char *)(uintptr_t)q->it.message_id);
+		q->it.message_id = NULL;
+		spool_free(q->body);
+		q->body = NULL;
 		u->nq--;
 		return rc;
 	}
@@ -654,7 +661,8 @@ upload_add(struct upload *u, const struct upload_item *it, struct spool *body,
 bool
 upload_wants_flush(const struct upload *u, const char *sha256)
 {
-	if (u->nq >= u->c.window || u->qbytes >= UPLOAD_BATCH_BYTES)
+	if (u->nq >= u->c.window * UPLOAD_BATCH_WINDOWS ||
+	    u->qbytes >= UPLOAD_BATCH_BYTES)
 		return true;
 	return sha256 != NULL && queued(u, sha256);
 }
@@ -790,6 +798,8 @@ clear_queue(struct upload *u)
 	for (i = 0; i < u->nq; i++) {
 		free((char *)(uintptr_t)u->q[i].it.message_id);
 		u->q[i].it.message_id = NULL;
+		spool_free(u->q[i].body);
+		u->q[i].body = NULL;
 	}
 	u->nq = 0;
 	u->qbytes = 0;

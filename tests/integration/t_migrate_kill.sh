@@ -3,22 +3,24 @@
 # nothing is lost (each message is on the POP3 server or in the folder);
 # after the resumed run the folder holds every message exactly once and the
 # POP3 mailbox is empty.  A fresh source, target and state for every k.
-# Twice: IMAP only with one batch, then with an archive too and batches of
-# two (--target-window 2), so that kills fall between volume and upload
-# steps and between batches.
+# Twice: IMAP only with one batch, then with an archive too and a window
+# of two (--target-window 2: batches of 16), so that kills fall between
+# volume and upload steps and between batches.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$IT_DIR/lib.sh"
 
 corpus=$TEST_TMP/corpus
-gen_corpus "$corpus" --count 6 --seed 23 --size-mix small
-mapfile -t files < <(corpus_files "$corpus")
-hashes_of "${files[@]}" >"$TEST_TMP/expected"
-n=$(wc -l <"$TEST_TMP/expected")
+gen_corpus "$corpus" --count 18 --seed 23 --size-mix small
+mapfile -t all < <(corpus_files "$corpus")
 export POPVAULT_PASSWORD POPVAULT_TARGET_PASSWORD
 
-# kill_every_step MODE: imap (the target only) or archive (both sinks)
+# kill_every_step MODE COUNT: imap (the target only) or archive (both
+# sinks), with the first COUNT messages of the corpus.
 kill_every_step() {
 local mode=$1 k=1 completed=no
+local -a files=("${all[@]:0:$2}")
+hashes_of "${files[@]}" >"$TEST_TMP/expected"
+n=$(wc -l <"$TEST_TMP/expected")
 local -a extra
 local settled=0
 while [ "$k" -le 60 ]; do
@@ -76,6 +78,7 @@ done
 log "$mode: $((k - 1)) steps interrupted and resumed"
 }
 
-MIN_STEPS=4 kill_every_step imap
-MIN_STEPS=12 kill_every_step archive
+# One batch; then (a batch is 8 windows: 16 here) two batches.
+MIN_STEPS=4 kill_every_step imap 6
+MIN_STEPS=11 kill_every_step archive 18
 exit 0
