@@ -39,6 +39,8 @@ import sys
 import threading
 import time
 
+import fakeserver
+
 
 def parse_args():
     p = argparse.ArgumentParser(description="hostile POP3 server")
@@ -328,31 +330,8 @@ def serve(sock, num):
 def main():
     global ARGS
     ARGS = parse_args()
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", ARGS.port))
-    srv.listen(8)
-    open(ARGS.log, "a").close()
-    tmp = ARGS.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.getsockname()[1])
-    os.rename(tmp, ARGS.port_file)
-    deadline = time.monotonic() + ARGS.lifetime
-    num = 0
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        srv.settimeout(min(left, 1.0))
-        try:
-            c, _ = srv.accept()
-        except socket.timeout:
-            continue
-        num += 1
-        threading.Thread(target=serve, args=(c, num), daemon=True).start()
-    srv.close()
-    return 0
-
+    return fakeserver.serve_forever(ARGS.port, ARGS.port_file, ARGS.log,
+                                    ARGS.lifetime, serve)
 
 if __name__ == "__main__":
     sys.exit(main())

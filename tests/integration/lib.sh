@@ -395,13 +395,29 @@ assert_state_sane() {
 # Reuses $HP_PORT when set (so the account name stays the same across
 # restarts), else picks a free one.  Sets HP_PID, HP_PORT, HP_LOG (every
 # command received, "CONN COMMAND") and HP_URL.  Stop with hostile_stop.
+# _fake_port PID PORTFILE OUTFILE WHAT: wait (at most 5 s) for a fake
+# server to publish its port, and print it; else say why and fail.
+_fake_port() {
+	local i=0
+	while [ ! -s "$2" ] && [ "$i" -lt 100 ]; do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -s "$2" ] || {
+		show "$3" >&2
+		fail "the hostile $4 server did not start" >&2
+	}
+	cat "$2"
+}
+
 HP_DIR=$TEST_TMP/mailbox
 HP_PASS=pw-hostile-$RANDOM$RANDOM
 HP_PID=
 HP_PORT=
 HP_N=0
 hostile_start() {
-	local pf i
+	local pf
 	HP_N=$((HP_N + 1))
 	HP_LOG=$TEST_TMP/hostile$HP_N.log
 	pf=$TEST_TMP/hostile$HP_N.port
@@ -412,17 +428,8 @@ hostile_start() {
 		>"$TEST_TMP/hostile$HP_N.out" 2>&1 &
 	HP_PID=$!
 	trap 'hostile_stop; himap_stop 2>/dev/null || true' EXIT
-	i=0
-	while [ ! -s "$pf" ] && [ "$i" -lt 100 ]; do
-		kill -0 "$HP_PID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -s "$pf" ] || {
-		show "$TEST_TMP/hostile$HP_N.out"
-		fail "the hostile POP3 server did not start"
-	}
-	HP_PORT=$(cat "$pf")
+	HP_PORT=$(_fake_port "$HP_PID" "$pf" "$TEST_TMP/hostile$HP_N.out" POP3) ||
+		exit 1
 	HP_URL="pop3://hostile@$HOST:$HP_PORT"
 	log "hostile server $HP_N (pid $HP_PID) on port $HP_PORT: $*"
 }
@@ -616,7 +623,7 @@ HI_PID=
 HI_PORT=
 HI_N=0
 himap_start() {
-	local pf i
+	local pf
 	HI_N=$((HI_N + 1))
 	HI_LOG=$TEST_TMP/himap$HI_N.log
 	pf=$TEST_TMP/himap$HI_N.port
@@ -627,17 +634,8 @@ himap_start() {
 		>"$TEST_TMP/himap$HI_N.out" 2>&1 &
 	HI_PID=$!
 	trap 'himap_stop; hostile_stop' EXIT
-	i=0
-	while [ ! -s "$pf" ] && [ "$i" -lt 100 ]; do
-		kill -0 "$HI_PID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -s "$pf" ] || {
-		show "$TEST_TMP/himap$HI_N.out"
-		fail "the hostile IMAP server did not start"
-	}
-	HI_PORT=$(cat "$pf")
+	HI_PORT=$(_fake_port "$HI_PID" "$pf" "$TEST_TMP/himap$HI_N.out" IMAP) ||
+		exit 1
 	log "hostile IMAP server $HI_N (pid $HI_PID) on port $HI_PORT: $*"
 }
 
