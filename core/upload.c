@@ -540,11 +540,25 @@ content_match(struct upload *u, const struct upload_item *it, size_t first,
 		v = h.out;
 		n = h.n;
 	}
-	for (i = 0; rc == PV_OK && i < n && *uid == 0; i++)
-		if (strcmp(v[i].sha, it->sha256) == 0 ||
-		    (it->canon[0] != '\0' &&
-		        strcmp(v[i].canon, it->canon) == 0))
+	/* The same bytes; or the same content without the trace headers
+	 * in a copy that we did not put there ourselves (another tool's,
+	 * which added a Received: line).  Two of our own messages that
+	 * differ in trace headers only are both uploaded, whichever run
+	 * sees the other one in the folder first. */
+	for (i = 0; rc == PV_OK && i < n && *uid == 0; i++) {
+		struct store_upload up;
+		bool ours = false;
+
+		if (strcmp(v[i].sha, it->sha256) == 0) {
 			*uid = v[i].uid;
+			continue;
+		}
+		if (it->canon[0] == '\0' || strcmp(v[i].canon, it->canon) != 0)
+			continue;
+		rc = store_upload_get(u->st, u->tid, v[i].sha, &ours, &up, err);
+		if (rc == PV_OK && !(ours && up.state == STORE_UPL_DONE))
+			*uid = v[i].uid;
+	}
 	free(h.out);
 	return rc;
 }
