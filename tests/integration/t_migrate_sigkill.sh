@@ -4,23 +4,18 @@
 # message twice; after the last run the folder holds every message exactly
 # once and the POP3 mailbox is empty.  (t_migrate_kill stops at each state
 # step deterministically; this one kills wherever the run happens to be,
-# mid-APPEND and mid-RETR included.)
+# mid-APPEND and mid-RETR included.)  Twice: into the folder only, then
+# into the folder and an archive (small volumes), which must end complete
+# too.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$IT_DIR/lib.sh"
 
-u=$(new_account a)
-t=$(new_account t)
 export POPVAULT_PASSWORD POPVAULT_TARGET_PASSWORD
-POPVAULT_PASSWORD=$(password_of "$u")
-POPVAULT_TARGET_PASSWORD=$(password_of "$t")
 corpus=$TEST_TMP/corpus
 gen_corpus "$corpus" --count 400 --seed 11 --size-mix small
 mapfile -t files < <(corpus_files "$corpus")
-seed "$u" "${files[@]}"
 hashes_of "${files[@]}" >"$TEST_TMP/expected"
 n=$(wc -l <"$TEST_TMP/expected")
-from=$(url_pop3s "$u")
-to=$(url_imaps "$t" Killed)
 
 # check_after WHEN: nothing lost, nothing twice in the folder.
 check_after() {
@@ -38,11 +33,26 @@ check_after() {
 	log "after $1: $(maildir_count "$u") on the server, $(wc -l <"$dump.hashes") in the folder"
 }
 
+# kill_mode MODE: imap, or archive (both sinks)
+kill_mode() {
+local mode=$1 when pid
+local -a extra=()
+u=$(new_account "a$mode")
+t=$(new_account "t$mode")
+POPVAULT_PASSWORD=$(password_of "$u")
+POPVAULT_TARGET_PASSWORD=$(password_of "$t")
+seed "$u" "${files[@]}"
+from=$(url_pop3s "$u")
+to=$(url_imaps "$t" Killed)
+STATE=$TEST_TMP/state-$mode.db
+ARCH=$TEST_TMP/archive-$mode
+[ "$mode" = archive ] && extra=(--archive "$ARCH")
 for when in 0.1 0.2 0.3 0.45 0.6; do
 	PV_N=$((PV_N + 1))
 	log "run $PV_N: popvault migrate --delete (to be killed at ${when}s)"
 	"$POPVAULT" migrate --state "$STATE" --cafile "$CA_FILE" --delete \
-		--target-window 4 --from "$from" --to "$to" \
+		--target-window 4 --volume-size 1M "${extra[@]}" \
+		--from "$from" --to "$to" \
 		</dev/null >"$TEST_TMP/run$PV_N.out" 2>"$TEST_TMP/run$PV_N.err" &
 	pid=$!
 	sleep "$when"
@@ -58,11 +68,21 @@ for when in 0.1 0.2 0.3 0.45 0.6; do
 	check_after "the kill at ${when}s"
 done
 
-migrate --delete --from "$from" --to "$to"
-expect_rc 0 "the final run"
-imap_dump "$t" Killed "$TEST_TMP/final"
-assert_folder_exactly "$TEST_TMP/expected" "$TEST_TMP/final" "folder after the kills"
-assert_eq "$n" "$(imapdump count "$t" --folder Killed)" "messages in the folder"
-assert_eq 0 "$(maildir_count "$u")" "left on the POP3 server"
+migrate --delete "${extra[@]}" --from "$from" --to "$to"
+expect_rc 0 "the final run ($mode)"
+imap_dump "$t" Killed "$TEST_TMP/final-$mode"
+assert_folder_exactly "$TEST_TMP/expected" "$TEST_TMP/final-$mode" \
+	"folder after the kills ($mode)"
+assert_eq "$n" "$(imapdump count "$t" --folder Killed)" "messages in the folder ($mode)"
+assert_eq 0 "$(maildir_count "$u")" "left on the POP3 server ($mode)"
 assert_state_sane "$STATE"
+if [ "$mode" = archive ]; then
+	archive_check "$ARCH"
+	assert_same_set "$TEST_TMP/expected" "$TEST_TMP/archive.hashes" \
+		"archive after the kills"
+fi
+}
+
+kill_mode imap
+kill_mode archive
 exit 0
