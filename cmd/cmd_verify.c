@@ -17,6 +17,7 @@
 #include "config.h"
 #include "net.h"
 #include "store.h"
+#include "text.h"
 #include "upload.h"
 #include "verify.h"
 #include "xmem.h"
@@ -123,24 +124,6 @@ struct listing {
 	size_t n;
 };
 
-/* A UIDL for the table: printable ASCII, other bytes as \xHH. */
-static void
-put_uidl(const char *u, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n && i < 70; i++) {
-		unsigned char ch = (unsigned char)u[i];
-
-		if (ch > 0x20 && ch < 0x7f && ch != '\\')
-			putchar(ch);
-		else
-			printf("\\x%02x", ch);
-	}
-	if (i < n)
-		fputs("...", stdout);
-}
-
 static enum pv_code
 list_msg(void *arg, const struct store_msg *m, struct pv_err *err)
 {
@@ -151,7 +134,7 @@ list_msg(void *arg, const struct store_msg *m, struct pv_err *err)
 	                   : vol != NULL     ? vol
 	                                     : "MISSING";
 	const char *src = m->deleted_at > 0 ? "deleted" : "on-server";
-	char tgt[64] = "-";
+	char tgt[64] = "-", shown[80];
 	struct tmsg key = {{0}, 0}, *hit = NULL;
 	char *uidl;
 
@@ -194,7 +177,8 @@ list_msg(void *arg, const struct store_msg *m, struct pv_err *err)
 			printf("\n%-30s %-20s %-16s %-9s %-50s %s\n", "ACCOUNT",
 			    "UIDL", "SHA256", "SOURCE", "ARCHIVE", "TARGET");
 		printf("%-30s ", m->account);
-		put_uidl(m->uidl, m->uidl_len);
+		fputs(text_escape(m->uidl, m->uidl_len, shown, sizeof(shown)),
+		    stdout);
 		printf(" %.16s %-9s %-50s %s\n", m->sha256, src, arch, tgt);
 	}
 	l->n++;

@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "spool.h"
 #include "store.h"
+#include "text.h"
 #include "upload.h"
 #include "xmem.h"
 
@@ -114,28 +115,8 @@ engine_safe_name(const char *account)
 static const char *
 uidl_shown(struct run *r, const struct pop3_item *it)
 {
-	static const char hex[] = "0123456789abcdef";
-	char *out = r->uidl_buf;
-	size_t i, o = 0, cap = sizeof(r->uidl_buf);
-
-	for (i = 0; i < it->uidl_len && o + 5 < cap; i++) {
-		unsigned char c = (unsigned char)it->uidl[i];
-
-		if (c >= 0x21 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	if (i < it->uidl_len && o + 4 <= cap) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return text_escape(it->uidl, it->uidl_len, r->uidl_buf,
+	    sizeof(r->uidl_buf));
 }
 
 struct engine *

@@ -31,3 +31,29 @@ text_sanitize(const char *in, size_t n, char *out, size_t cap)
 	out[len] = '\0';
 	return len;
 }
+
+const char *
+text_escape(const char *in, size_t n, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x21 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (i < n && o + 4 <= cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}

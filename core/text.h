@@ -13,4 +13,10 @@
  * "...".  Returns the length written.  cap 0 writes nothing. */
 size_t text_sanitize(const char *in, size_t n, char *out, size_t cap);
 
+/* Bytes that may be anything (a UIDL) as printable ASCII for a log line
+ * or a table: bytes outside 0x21..0x7e, and '\\', become "\\xHH"; what
+ * does not fit in out[0..cap) is cut and ends in "...".  Returns out
+ * (NUL-terminated; cap must be at least 8). */
+const char *text_escape(const char *in, size_t n, char *out, size_t cap);
+
 #endif /* PV_TEXT_H */

@@ -507,6 +507,20 @@ test_pop3_unstuff_line_terminator_and_dots(void **state)
 }
 
 static void
+test_text_escape_shows_any_bytes_bounded(void **state)
+{
+	char out[32], small[16];
+
+	(void)state;
+	assert_string_equal(text_escape("ab\\c\x01 d", 7, out, sizeof(out)),
+	    "ab\\x5cc\\x01\\x20d");
+	/* Cut where four more bytes might not fit, marked "...". */
+	assert_string_equal(text_escape("0123456789abcdefghij", 20, small,
+	                        sizeof(small)),
+	    "0123456789a...");
+}
+
+static void
 test_text_sanitize_replaces_controls_and_bounds_length(void **state)
 {
 	char out[16];
@@ -708,6 +722,7 @@ main(void)
 	    cmocka_unit_test(test_pop3_unstuff_line_terminator_and_dots),
 	    cmocka_unit_test(
 	        test_text_sanitize_replaces_controls_and_bounds_length),
+	    cmocka_unit_test(test_text_escape_shows_any_bytes_bounded),
 	    cmocka_unit_test(test_redact_pop3_pass_and_apop_hide_the_secret),
 	    cmocka_unit_test(
 	        test_redact_pop3_sasl_initial_response_and_continuations),
