@@ -75,6 +75,10 @@ struct upload {
 	struct content *noid_hash; /* their hashes, once needed */
 	size_t nnoid_hash;
 	bool noid_hashed;
+	/* upload_known(): the target's DONE contents, sorted, loaded once */
+	char (*done_sha)[DIGEST_HEX_LEN + 1];
+	size_t ndone, capdone;
+	bool done_loaded;
 	/* the batch */
 	struct qitem *q;
 	size_t nq, capq;
@@ -563,17 +567,49 @@ content_match(struct upload *u, const struct upload_item *it, size_t first,
 	return rc;
 }
 
+static enum pv_code
+on_done_row(void *arg, const struct store_upload *up, struct pv_err *err)
+{
+	struct upload *u = arg;
+
+	(void)err;
+	if (u->ndone == u->capdone) {
+		u->capdone = u->capdone ? u->capdone * 2 : 256;
+		u->done_sha = xreallocarray(u->done_sha, u->capdone,
+		    sizeof(*u->done_sha));
+	}
+	memcpy(u->done_sha[u->ndone++], up->sha256, sizeof(*u->done_sha));
+	return PV_OK;
+}
+
+static int
+cmp_sha(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* One walk over the target's DONE rows, then a search per message: the
+ * plan of an incremental run asks this for every known message. */
 enum pv_code
 upload_known(struct upload *u, const char *sha256, bool *done,
     struct pv_err *err)
 {
-	struct store_upload up;
-	bool found = false;
 	enum pv_code rc;
 
-	rc = store_upload_get(u->st, u->tid, sha256, &found, &up, err);
-	*done = rc == PV_OK && found && up.state == STORE_UPL_DONE;
-	return rc;
+	*done = false;
+	if (!u->done_loaded) {
+		rc = store_upload_each(u->st, u->tid, STORE_UPL_DONE,
+		    on_done_row, u, err);
+		if (rc != PV_OK)
+			return rc;
+		if (u->ndone > 1)
+			qsort(u->done_sha, u->ndone, sizeof(*u->done_sha),
+			    cmp_sha);
+		u->done_loaded = true;
+	}
+	*done = u->ndone > 0 && bsearch(sha256, u->done_sha, u->ndone,
+	                            sizeof(*u->done_sha), cmp_sha) != NULL;
+	return PV_OK;
 }
 
 enum pv_code
@@ -946,6 +982,7 @@ upload_abort(struct upload *u)
 	free(u->ids);
 	free(u->noid);
 	free(u->noid_hash);
+	free(u->done_sha);
 	digest_free(u->sha);
 	digest_free(u->canon);
 	msg_scan_free(u->scan);

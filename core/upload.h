@@ -83,7 +83,9 @@ enum pv_code upload_open(struct store *st, const struct upload_conf *c,
     upload_done_fn done, void *arg, volatile sig_atomic_t *abort,
     struct upload **out, struct pv_err *err);
 
-/* Does the state record 'sha256' as DONE in this folder? */
+/* Does the state record 'sha256' as DONE in this folder?  As the state
+ * was when first asked (the rows are read once, for planning a run):
+ * ask before the first upload_flush. */
 enum pv_code upload_known(struct upload *u, const char *sha256, bool *done,
     struct pv_err *err);
 
