@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,11 +40,23 @@
 struct engine {
 	struct store *st; /* borrowed */
 	struct engine_opts o;
-	long steps;
 	struct spool *spool;
 	struct digest *sha;
 	struct digest *canon;
 	struct msg_scan *scan;
+};
+
+/* A message recorded in the volume being written, not yet in the state. */
+struct pend {
+	size_t idx; /* into the run's items */
+	char sha[DIGEST_HEX_LEN + 1];
+	char canon[DIGEST_HEX_LEN + 1];
+	char *message_id; /* NULL: none */
+	uint64_t size;
+	int64_t date;
+	int date_off;
+	const char *date_src; /* static */
+	char *member;         /* stored here: its member name; else NULL */
 };
 
 /* One account's run. */
@@ -71,22 +84,29 @@ struct run {
 	char *vol_name;
 	int64_t vol_id;
 	struct buf manifest;
-	size_t *vol_items; /* items recorded in this volume */
-	size_t nvol_items;
+	/* Its rows, written to the state in one short transaction when it
+	 * is closed, so that other accounts' runs (other connections) are
+	 * never kept waiting on it. */
+	struct pend *pend;
+	size_t npend, pend_cap;
+	size_t *pset; /* pend index + 1 by content, 0: empty; pset_mask + 1 */
+	size_t pset_mask;
 	bool vol_broken;
-	bool vol_partial; /* some of its rows committed (target flushes) */
 	unsigned vol_seq;
 	char uidl_buf[LOG_UIDL_MAX * 4 + 8]; /* see uidl_shown() */
 };
 
+/* State transitions so far, over every engine of the process. */
+static atomic_long steps;
+
 static void
 step(struct engine *e, const char *what)
 {
-	e->steps++;
-	log_debug(LOG_ENGINE, "step %ld: %s", e->steps, what);
-	if (e->o.stop_after > 0 && e->steps == e->o.stop_after) {
-		log_debug(LOG_ENGINE, "test hook: stopping after step %ld",
-		    e->steps);
+	long n = atomic_fetch_add(&steps, 1) + 1;
+
+	log_debug(LOG_ENGINE, "step %ld: %s", n, what);
+	if (e->o.stop_after > 0 && n == e->o.stop_after) {
+		log_debug(LOG_ENGINE, "test hook: stopping after step %ld", n);
 		_exit(100);
 	}
 }
@@ -257,28 +277,93 @@ volume_open(struct run *r, struct pv_err *err)
 	rc = arc_open(cfg->archive, r->vol_name, f, cfg->level, &r->arc, err);
 	if (rc != PV_OK)
 		return rc;
-	rc = store_begin(e->st, err);
-	if (rc != PV_OK)
-		goto fail;
-	rc = store_volume_add(e->st, r->vol_name, e->o.now, &r->vol_id, err);
-	if (rc != PV_OK) {
-		store_rollback(e->st);
-		goto fail;
-	}
 	buf_reset(&r->manifest);
 	if (!manifest_format_header(&r->manifest, r->vol_name, e->o.now)) {
-		store_rollback(e->st);
-		rc = pv_errf(err, PV_EINTERNAL, "manifest buffer too small");
-		goto fail;
+		arc_abort(r->arc);
+		r->arc = NULL;
+		return pv_errf(err, PV_EINTERNAL, "manifest buffer too small");
 	}
-	r->nvol_items = 0;
+	r->vol_id = 0;
 	r->vol_broken = false;
-	r->vol_partial = false;
 	return PV_OK;
-fail:
-	arc_abort(r->arc);
-	r->arc = NULL;
-	return rc;
+}
+
+static void
+pend_clear(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->npend; i++) {
+		free(r->pend[i].message_id);
+		free(r->pend[i].member);
+	}
+	r->npend = 0;
+	if (r->pset != NULL)
+		memset(r->pset, 0, (r->pset_mask + 1) * sizeof(*r->pset));
+}
+
+static size_t
+sha_slot(const char *sha, size_t mask)
+{
+	uint64_t h = 0;
+	int i;
+
+	for (i = 0; i < 16; i++) /* hex digits: already well spread */
+		h = h << 4 | (uint64_t)(sha[i] <= '9' ? sha[i] - '0'
+		                                      : sha[i] - 'a' + 10);
+	return (size_t)h & mask;
+}
+
+static void
+pset_put(struct run *r, size_t k)
+{
+	size_t j = sha_slot(r->pend[k].sha, r->pset_mask);
+
+	while (r->pset[j] != 0)
+		j = (j + 1) & r->pset_mask;
+	r->pset[j] = k + 1;
+}
+
+/* The message of this volume that stores content sha, if any. */
+static const struct pend *
+pend_stored(const struct run *r, const char *sha)
+{
+	size_t j;
+
+	if (r->pset == NULL)
+		return NULL;
+	for (j = sha_slot(sha, r->pset_mask); r->pset[j] != 0;
+	     j = (j + 1) & r->pset_mask) {
+		const struct pend *p = &r->pend[r->pset[j] - 1];
+
+		if (p->member != NULL && strcmp(p->sha, sha) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* A new row for the volume; the caller fills it in. */
+static struct pend *
+pend_new(struct run *r)
+{
+	struct pend *p;
+
+	if (r->npend == r->pend_cap) {
+		r->pend_cap = r->pend_cap ? r->pend_cap * 2 : 64;
+		r->pend = xreallocarray(r->pend, r->pend_cap, sizeof(*r->pend));
+	}
+	if (r->pset == NULL || (r->npend + 1) * 2 > r->pset_mask + 1) {
+		size_t cap = r->pset != NULL ? (r->pset_mask + 1) * 2 : 128, k;
+
+		free(r->pset);
+		r->pset = xcalloc(cap, sizeof(*r->pset));
+		r->pset_mask = cap - 1;
+		for (k = 0; k < r->npend; k++)
+			pset_put(r, k);
+	}
+	p = &r->pend[r->npend++];
+	memset(p, 0, sizeof(*p));
+	return p;
 }
 
 /* Abandon the open volume: nothing of it becomes visible or recorded. */
@@ -287,18 +372,56 @@ volume_abort(struct run *r)
 {
 	if (r->arc == NULL)
 		return;
-	store_rollback(r->e->st);
 	arc_abort(r->arc);
 	r->arc = NULL;
-	r->nvol_items = 0;
-	if (r->vol_partial) {
-		struct pv_err e2;
+	pend_clear(r);
+}
 
-		/* Rows committed early for a target flush: forget them. */
-		if (store_volume_drop(r->e->st, r->vol_id, &e2) != PV_OK)
-			log_warnx("%s", e2.msg);
-		r->vol_partial = false;
+/* The volume's rows, PENDING, in one transaction with the volume. */
+static enum pv_code
+volume_record(struct run *r, struct pv_err *err)
+{
+	struct engine *e = r->e;
+	struct store_msg m;
+	size_t i;
+	enum pv_code rc;
+
+	rc = store_begin(e->st, err);
+	if (rc != PV_OK)
+		return rc;
+	rc = store_volume_add(e->st, r->vol_name, e->o.now, &r->vol_id, err);
+	for (i = 0; rc == PV_OK && i < r->npend; i++) {
+		const struct pend *p = &r->pend[i];
+		const struct pop3_item *it = &r->items[p->idx];
+
+		if (p->member != NULL) {
+			rc = store_blob_add(e->st, p->sha, p->size, r->vol_id,
+			    p->member, err);
+			if (rc != PV_OK)
+				break;
+		}
+		memset(&m, 0, sizeof(m));
+		m.account = r->a->name;
+		m.uidl = it->uidl;
+		m.uidl_len = it->uidl_len;
+		memcpy(m.sha256, p->sha, sizeof(p->sha));
+		m.size = p->size;
+		m.list_size = it->size;
+		m.message_id = p->message_id;
+		memcpy(m.canon, p->canon, sizeof(p->canon));
+		m.date = p->date;
+		m.date_off = p->date_off;
+		m.date_src = p->date_src;
+		m.first_seen = e->o.now;
+		m.volume_id = r->vol_id;
+		m.state = STORE_PENDING;
+		rc = store_msg_add(e->st, &m, err);
 	}
+	if (rc == PV_OK)
+		rc = store_commit(e->st, err);
+	else
+		store_rollback(e->st);
+	return rc;
 }
 
 static enum pv_code
@@ -320,7 +443,7 @@ volume_close(struct run *r, struct pv_err *err)
 
 	if (r->arc == NULL)
 		return PV_OK;
-	if (r->vol_broken || r->nvol_items == 0) {
+	if (r->vol_broken || r->npend == 0) {
 		volume_abort(r);
 		return PV_OK;
 	}
@@ -335,7 +458,7 @@ volume_close(struct run *r, struct pv_err *err)
 		volume_abort(r);
 		return rc;
 	}
-	rc = store_commit(e->st, err);
+	rc = volume_record(r, err);
 	if (rc != PV_OK) {
 		volume_abort(r);
 		return rc;
@@ -349,6 +472,7 @@ volume_close(struct run *r, struct pv_err *err)
 		/* Not visible: forget the rows, so nothing counts as stored. */
 		if (store_volume_drop(e->st, r->vol_id, &e2) != PV_OK)
 			log_warnx("%s", e2.msg);
+		pend_clear(r);
 		return rc;
 	}
 	step(e, "volume durable");
@@ -356,12 +480,12 @@ volume_close(struct run *r, struct pv_err *err)
 	if (rc != PV_OK)
 		return rc;
 	step(e, "volume recorded as done");
-	for (i = 0; i < r->nvol_items; i++)
-		r->durable[r->vol_items[i]] = true;
+	for (i = 0; i < r->npend; i++)
+		r->durable[r->pend[i].idx] = true;
 	r->s->volumes++;
 	log_verbose("account %s: volume %s: %zu message(s)", r->a->name,
-	    r->vol_name, r->nvol_items);
-	r->nvol_items = 0;
+	    r->vol_name, r->npend);
+	pend_clear(r);
 	return PV_OK;
 }
 
@@ -416,28 +540,39 @@ struct got {
 	int date_off;
 };
 
-/* Write the message into the open volume (or refer to the volume that
- * holds its content already) and record its row PENDING there. */
+/* Write the message into the open volume (or refer to the copy of its
+ * content in this volume or in a durable one); its row is recorded with
+ * the volume (volume_record). */
 static enum pv_code
 archive_one(struct run *r, const struct got *g, struct pv_err *err)
 {
 	struct engine *e = r->e;
 	const struct pop3_item *it = &r->items[g->idx];
+	const struct pend *here;
 	struct manifest_rec rec;
-	struct store_msg m;
-	char *bvol = NULL, *bmember = NULL, *entry = NULL;
-	bool found;
+	struct pend *p;
+	char *bvol = NULL, *bmember = NULL, *entry = NULL, *member = NULL;
+	bool found = false;
 	enum pv_code rc;
 
 	rc = volume_open(r, err);
 	if (rc != PV_OK)
 		goto out;
-	rc = store_blob_get(e->st, g->sha, &found, &bvol, &bmember, err);
-	if (rc != PV_OK)
-		goto out;
+	here = pend_stored(r, g->sha);
+	if (here != NULL) {
+		found = true;
+		entry = xasprintf("%s/%s", r->vol_name, here->member);
+	} else {
+		rc =
+		    store_blob_get(e->st, g->sha, &found, &bvol, &bmember, err);
+		if (rc != PV_OK)
+			goto out;
+		if (found)
+			entry = xasprintf("%s/%s", bvol, bmember);
+	}
 	if (!found) {
-		entry = xasprintf("%s/%s.eml", r->safe, g->sha);
-		rc = arc_entry_begin(r->arc, entry, g->date, g->size, err);
+		member = xasprintf("%s/%s.eml", r->safe, g->sha);
+		rc = arc_entry_begin(r->arc, member, g->date, g->size, err);
 		if (rc == PV_OK)
 			rc = spool_each(e->spool, arc_chunk, r->arc, err);
 		if (rc == PV_OK)
@@ -446,33 +581,10 @@ archive_one(struct run *r, const struct got *g, struct pv_err *err)
 			r->vol_broken = true;
 			goto out;
 		}
-		rc = store_blob_add(e->st, g->sha, g->size, r->vol_id, entry,
-		    err);
-		if (rc != PV_OK)
-			goto out;
 		r->s->stored++;
 	} else {
-		entry = xasprintf("%s/%s", bvol, bmember);
 		r->s->dups++;
 	}
-	memset(&m, 0, sizeof(m));
-	m.account = r->a->name;
-	m.uidl = it->uidl;
-	m.uidl_len = it->uidl_len;
-	memcpy(m.sha256, g->sha, sizeof(g->sha));
-	m.size = g->size;
-	m.list_size = it->size;
-	m.message_id = g->mi.message_id;
-	memcpy(m.canon, g->canon, sizeof(g->canon));
-	m.date = g->date;
-	m.date_off = g->date_off;
-	m.date_src = g->date_src;
-	m.first_seen = e->o.now;
-	m.volume_id = r->vol_id;
-	m.state = STORE_PENDING;
-	rc = store_msg_add(e->st, &m, err);
-	if (rc != PV_OK)
-		goto out;
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = found ? MANIFEST_REF : MANIFEST_STORED;
 	rec.account = (char *)(uintptr_t)r->a->name;
@@ -484,45 +596,41 @@ archive_one(struct run *r, const struct got *g, struct pv_err *err)
 	rec.date_off = g->date_off;
 	rec.date_src = (char *)(uintptr_t)g->date_src;
 	rec.message_id = g->mi.message_id;
-	rec.entry = entry;
+	rec.entry = found ? entry : member;
 	memcpy(rec.canon, g->canon, sizeof(g->canon));
 	rec.first_seen = e->o.now;
 	if (!manifest_format_rec(&r->manifest, &rec)) {
+		r->vol_broken = true;
 		rc = pv_errf(err, PV_EINTERNAL, "manifest buffer full");
 		goto out;
 	}
-	r->vol_items[r->nvol_items++] = g->idx;
+	p = pend_new(r);
+	p->idx = g->idx;
+	memcpy(p->sha, g->sha, sizeof(p->sha));
+	memcpy(p->canon, g->canon, sizeof(p->canon));
+	p->message_id =
+	    g->mi.message_id != NULL ? xstrdup(g->mi.message_id) : NULL;
+	p->size = g->size;
+	p->date = g->date;
+	p->date_off = g->date_off;
+	p->date_src = g->date_src;
+	p->member = member;
+	member = NULL;
+	pset_put(r, r->npend - 1);
 out:
 	free(bvol);
 	free(bmember);
 	free(entry);
+	free(member);
 	return rc;
 }
 
-/* Flush the target's batch.  Its records need transactions of their
- * own: the open volume's rows so far are committed first (still
- * PENDING: a crash drops them with the volume, see volume_abort). */
+/* Flush the target's batch: its records are transactions of its own
+ * (the open volume's rows are not in the state yet). */
 static enum pv_code
 target_flush(struct run *r, struct pv_err *err)
 {
-	struct engine *e = r->e;
-	enum pv_code rc, rc2;
-
-	if (r->arc != NULL) {
-		rc = store_commit(e->st, err);
-		if (rc != PV_OK)
-			return rc;
-		r->vol_partial = true;
-	}
-	rc = upload_flush(r->up, err);
-	if (r->arc != NULL) {
-		struct pv_err e2;
-
-		rc2 = store_begin(e->st, rc == PV_OK ? err : &e2);
-		if (rc == PV_OK)
-			rc = rc2;
-	}
-	return rc;
+	return upload_flush(r->up, err);
 }
 
 /* Offer the message to the target: found there already, or queued for
@@ -1001,7 +1109,6 @@ engine_backup(struct engine *e, const struct config_account *a,
 	r.uploaded = xcalloc(r.nitems, sizeof(*r.uploaded));
 	r.known_row = xcalloc(r.nitems, sizeof(*r.known_row));
 	r.first_seen = xcalloc(r.nitems, sizeof(*r.first_seen));
-	r.vol_items = xcalloc(r.nitems, sizeof(*r.vol_items));
 	if (e->o.target != NULL && !e->o.dry_run) {
 		rc = target_open(&r, err);
 		if (rc != PV_OK)
@@ -1017,9 +1124,11 @@ engine_backup(struct engine *e, const struct config_account *a,
 	log_debug(LOG_ENGINE, "account %s: %zu on the server, %zu to fetch",
 	    a->name, r.nitems, r.nfetch);
 
-	progress_start(a->name, r.nfetch, r.fetch_bytes);
+	if (e->o.progress)
+		progress_start(a->name, r.nfetch, r.fetch_bytes);
 	rc = pop3_retr(r.p, r.fetch_nums, r.nfetch, &retr_cb, &r, err);
-	progress_end();
+	if (e->o.progress)
+		progress_end();
 	/* Keep every message that arrived whole, even after a failure: the
 	 * next run then has less to fetch. */
 	if (r.up != NULL && !r.vol_broken) {
@@ -1068,6 +1177,8 @@ out:
 	free(r.uploaded);
 	free(r.known_row);
 	free(r.first_seen);
-	free(r.vol_items);
+	pend_clear(&r);
+	free(r.pend);
+	free(r.pset);
 	return rc;
 }

@@ -33,6 +33,7 @@ struct engine_opts {
 	 * sink. */
 	const struct upload_conf *target;
 	bool per_account; /* one folder per account under target->folder */
+	bool progress;    /* the live progress line (one account at a time) */
 };
 
 struct engine_stats {
@@ -51,7 +52,9 @@ struct engine_stats {
 };
 
 /* 'st' may be NULL only with dry_run (no state yet).  Free with
- * engine_free(). */
+ * engine_free().  Engines may run in threads of their own, each with its
+ * own store connection (store_open_more); the test hook's steps are
+ * counted for the whole process. */
 struct engine *engine_new(struct store *st, const struct engine_opts *o);
 
 /* Settle what a run that died left behind (needs the state lock): PENDING

@@ -37,7 +37,7 @@
 /* PRAGMA application_id: "popv".  A foreign SQLite file has another one
  * (or 0) and is refused instead of being written to. */
 #define STORE_APP_ID  0x706f7076
-#define STORE_BUSY_MS 5000
+#define STORE_BUSY_MS 30000
 /* Page cache cap, KiB: a 100,000-message state is about 50 MB, and a
  * volume's transaction inserts at random places in its indexes; with the
  * default 2 MB, 100,000 inserts in one transaction took 3x longer. */
@@ -46,7 +46,7 @@
 #define STORE_LOCK_SUFFIX ".lock"
 
 /*
- * Schema version 2.  Each later version adds a migration step in
+ * Schema version 3.  Each later version adds a migration step in
  * migrate() and bumps STORE_SCHEMA_VERSION; this text always describes
  * the newest version, for new files.  The parts that a migration step
  * creates too are macros, so that a migrated file and a new one get the
@@ -112,20 +112,27 @@
 	"  UNIQUE (target_id, sha256)\n"                            \
 	");\n"
 
-#define VOLUMES_SQL                                                         \
-	"CREATE TABLE volumes (\n"                                          \
-	"  id INTEGER PRIMARY KEY,\n"                                       \
-	"  name TEXT NOT NULL UNIQUE,\n"                                    \
-	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n"     \
-	"  created INTEGER NOT NULL\n"                                      \
-	");\n"                                                              \
-	"CREATE TABLE blobs (\n"                                            \
-	"  sha256 TEXT NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),\n" \
-	"  size INTEGER NOT NULL CHECK (size >= 0),\n"                      \
-	"  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n"           \
-	"  member TEXT NOT NULL\n"                                          \
-	") WITHOUT ROWID;\n"                                                \
-	"CREATE INDEX blobs_by_volume ON blobs (volume_id);\n"
+#define VOLUMES_SQL                                                     \
+	"CREATE TABLE volumes (\n"                                      \
+	"  id INTEGER PRIMARY KEY,\n"                                   \
+	"  name TEXT NOT NULL UNIQUE,\n"                                \
+	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),\n" \
+	"  created INTEGER NOT NULL\n"                                  \
+	");\n" BLOBS_SQL("blobs")
+
+/* The blobs table as of version 3 (version 2: sha256 alone was the key,
+ * one copy of a content in all the volumes).  A content may be in more
+ * than one volume: two accounts backed up at once may each store the
+ * same message before either volume is durable. */
+#define BLOBS_SQL(table)                                          \
+	"CREATE TABLE " table " (\n"                              \
+	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"   \
+	"  size INTEGER NOT NULL CHECK (size >= 0),\n"            \
+	"  volume_id INTEGER NOT NULL REFERENCES volumes (id),\n" \
+	"  member TEXT NOT NULL,\n"                               \
+	"  PRIMARY KEY (sha256, volume_id)\n"                     \
+	") WITHOUT ROWID;\n"
+#define BLOBS_INDEX_SQL "CREATE INDEX blobs_by_volume ON blobs (volume_id);\n"
 
 #define RUNS_SQL                                            \
 	"CREATE TABLE runs (\n"                             \
@@ -153,8 +160,8 @@
 	") WITHOUT ROWID;\n"                                \
 	"CREATE INDEX run_accounts_by_account ON run_accounts (account, ended);\n"
 
-static const char schema_sql[] = VOLUMES_SQL MESSAGES_SQL("messages")
-    MESSAGES_INDEX_SQL RUNS_SQL TARGETS_SQL;
+static const char schema_sql[] = VOLUMES_SQL BLOBS_INDEX_SQL MESSAGES_SQL(
+    "messages") MESSAGES_INDEX_SQL RUNS_SQL TARGETS_SQL;
 
 /*
  * Version 1 to 2: messages.volume_id becomes nullable (a message copied
@@ -177,6 +184,15 @@ static const char schema_sql[] = VOLUMES_SQL MESSAGES_SQL("messages")
 static const char migrate_1_2_sql[] = MESSAGES_SQL("messages_new")
     MIGRATE_1_2_COPY_SQL MESSAGES_INDEX_SQL TARGETS_SQL
     "PRAGMA user_version = 2;\n";
+
+/* Version 2 to 3: the blobs table keyed by (sha256, volume_id), rebuilt
+ * the same way. */
+static const char migrate_2_3_sql[] = BLOBS_SQL(
+    "blobs_new") "INSERT INTO blobs_new (sha256, size, volume_id, member) "
+                 "SELECT sha256, size, volume_id, member FROM blobs;\n"
+                 "DROP TABLE blobs;\n"
+                 "ALTER TABLE blobs_new RENAME TO blobs;\n" BLOBS_INDEX_SQL
+                 "PRAGMA user_version = 3;\n";
 
 /* The cached statements, prepared on first use, finalized by
  * store_close(). */
@@ -246,9 +262,12 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_MSG_DELETED] = "UPDATE messages SET deleted_at = "
                       "CASE deleted_at WHEN 0 THEN ?3 ELSE deleted_at END "
                       "WHERE account = ?1 AND uidl = ?2",
+    /* Only a durable copy: a reference into a volume still being written
+     * (by another account's run) would tie the two volumes' fates. */
     [S_BLOB_GET] = "SELECT v.name, b.member FROM blobs AS b "
                    "JOIN volumes AS v ON v.id = b.volume_id "
-                   "WHERE b.sha256 = ?1",
+                   "WHERE b.sha256 = ?1 AND v.state = 1 "
+                   "ORDER BY b.volume_id LIMIT 1",
     [S_BLOB_ADD] = "INSERT INTO blobs (sha256, size, volume_id, member) "
                    "SELECT ?1, ?2, id, ?4 FROM volumes "
                    "WHERE id = ?3 AND state = 0",
@@ -257,11 +276,12 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_VOL_STATE] = "SELECT state FROM volumes WHERE id = ?1",
     /* A message of volume ?1 whose bytes are in no volume, or in another
      * volume that is not durable yet: ?1 must not become DONE. */
-    [S_VOL_UNSTORED] = "SELECT m.account, b.volume_id FROM messages AS m "
-                       "LEFT JOIN blobs AS b ON b.sha256 = m.sha256 "
-                       "LEFT JOIN volumes AS v ON v.id = b.volume_id "
-                       "WHERE m.volume_id = ?1 AND (b.sha256 IS NULL OR "
-                       "(b.volume_id <> ?1 AND v.state = 0)) LIMIT 1",
+    [S_VOL_UNSTORED] = "SELECT m.account, (SELECT min(b.volume_id) FROM blobs "
+                       "AS b WHERE b.sha256 = m.sha256) FROM messages AS m "
+                       "WHERE m.volume_id = ?1 AND NOT EXISTS (SELECT 1 "
+                       "FROM blobs AS b JOIN volumes AS v ON "
+                       "v.id = b.volume_id WHERE b.sha256 = m.sha256 AND "
+                       "(b.volume_id = ?1 OR v.state = 1)) LIMIT 1",
     [S_VOL_DONE_MSGS] = "UPDATE messages SET state = 1 "
                         "WHERE volume_id = ?1 AND state = 0",
     [S_VOL_DONE] = "UPDATE volumes SET state = 1 WHERE id = ?1",
@@ -269,10 +289,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_VOL_DURABLE_REFS] = "SELECT m.volume_id FROM messages AS m "
                            "JOIN blobs AS b ON b.sha256 = m.sha256 "
                            "WHERE b.volume_id = ?1 AND m.volume_id <> ?1 "
-                           "AND m.state = 1 LIMIT 1",
+                           "AND m.state = 1 AND NOT EXISTS (SELECT 1 FROM "
+                           "blobs AS o WHERE o.sha256 = m.sha256 AND "
+                           "o.volume_id <> ?1) LIMIT 1",
     [S_VOL_DROP_REFS] = "DELETE FROM messages WHERE volume_id <> ?1 "
                         "AND state = 0 AND sha256 IN "
-                        "(SELECT sha256 FROM blobs WHERE volume_id = ?1)",
+                        "(SELECT sha256 FROM blobs WHERE volume_id = ?1) "
+                        "AND sha256 NOT IN (SELECT sha256 FROM blobs "
+                        "WHERE volume_id <> ?1)",
     [S_VOL_DROP_MSGS] = "DELETE FROM messages WHERE volume_id = ?1",
     [S_VOL_DROP_BLOBS] = "DELETE FROM blobs WHERE volume_id = ?1",
     [S_VOL_DROP] = "DELETE FROM volumes WHERE id = ?1",
@@ -1140,6 +1164,9 @@ migrate(struct store *st, int64_t from, struct pv_err *err)
 		case 1:
 			rc = migrate_step(st, from, migrate_1_2_sql, err);
 			break;
+		case 2:
+			rc = migrate_step(st, from, migrate_2_3_sql, err);
+			break;
 		default:
 			return pv_errf(err, PV_EINTERNAL,
 			    "state %s: no migration from schema version %" PRId64,
@@ -1321,6 +1348,43 @@ store_open(const char *path, unsigned flags, struct store **out,
 ok:
 	log_debug(LOG_STORE, "state %s open%s", path,
 	    st->rdonly ? " read-only" : "");
+	*out = st;
+	return PV_OK;
+fail:
+	store_close(st);
+	return rc;
+}
+
+enum pv_code
+store_open_more(const struct store *main, struct store **out,
+    struct pv_err *err)
+{
+	struct store *st;
+	enum pv_code rc;
+
+	if (main == NULL || main->rdonly || main->lockfd == -1)
+		return pv_errf(err, PV_EINTERNAL,
+		    "state: another connection needs a writable, locked one");
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(main->path);
+	st->lockfd = -1; /* the run lock is main's */
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_extended_result_codes(st->db, 1) != SQLITE_OK ||
+	    sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK ||
+	    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
+	        SQLITE_OK) {
+		rc = dberr(st, "open", err);
+		goto fail;
+	}
+	/* main checked the file, made it WAL and migrated it. */
+	rc = exec_sql(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+	    "pragmas", err);
+	if (rc == PV_OK)
+		rc = set_cache(st, err);
+	if (rc != PV_OK)
+		goto fail;
+	log_debug(LOG_STORE, "state %s: another connection", st->path);
 	*out = st;
 	return PV_OK;
 fail:

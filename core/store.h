@@ -33,7 +33,7 @@
 
 struct store; /* opaque */
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum store_open_flags {
 	STORE_CREATE = 1u << 0,   /* create the file (and schema) if missing */
@@ -93,6 +93,14 @@ struct store_volume {
  *    (with STORE_CREATE) is a private in-memory state without a lock, for
  *    tests. */
 enum pv_code store_open(const char *path, unsigned flags, struct store **out,
+    struct pv_err *err);
+
+/* Another connection to the state 'main' has open (writable, locked), for
+ * another thread of this process: it shares main's run lock (and must be
+ * closed before main), skips the file check and migration main did, and
+ * waits up to a few seconds for another connection's write transaction.
+ * Keep transactions short: a writer holds the whole file. */
+enum pv_code store_open_more(const struct store *main, struct store **out,
     struct pv_err *err);
 
 /* Release the lock and close.  Accepts NULL. */

@@ -202,6 +202,24 @@ blob_known(struct store *st, unsigned content)
 	return found;
 }
 
+/* One integer from SQL on the closed file at path, read-only. */
+static int64_t
+file_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	assert_int_equal(sqlite3_finalize(s), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return v;
+}
+
 static size_t
 npending(struct store *st)
 {
@@ -594,10 +612,13 @@ test_store_killed_run_keeps_committed_rows_only(void **state)
 	st = open_ok(f->path, 0);
 	assert_int_equal(msg_state(st, "a", "committed"), STORE_PENDING);
 	assert_int_equal(msg_state(st, "a", "uncommitted"), -1);
-	assert_true(blob_known(st, 1));
+	/* Its content is recorded, but not offered for reference while its
+	 * volume is pending. */
+	assert_false(blob_known(st, 1));
 	assert_false(blob_known(st, 2));
 	assert_int_equal(npending(st), 1);
 	store_close(st);
+	assert_int_equal(file_int(f->path, "SELECT count(*) FROM blobs"), 1);
 }
 
 static void
@@ -694,6 +715,39 @@ test_store_second_open_in_same_process_is_busy(void **state)
 	store_close(st);
 	st2 = open_ok(f->path, 0);
 	store_close(st2);
+}
+
+/* Another connection of the same run, for another thread: it shares the
+ * lock, and each connection sees what the other committed. */
+static void
+test_store_open_more_shares_the_run(void **state)
+{
+	struct fix *f = *state;
+	struct store *st, *more = NULL, *ro;
+	struct pv_err err;
+	int64_t v1, v2;
+
+	st = open_ok(f->path, STORE_CREATE);
+	assert_int_equal(store_open_more(st, &more, &err), PV_OK);
+	v1 = volume(more, "from-more");
+	add_msg(more, "a", "a1", 1, v1);
+	assert_int_equal(store_volume_done(more, v1, &err), PV_OK);
+	assert_int_equal(msg_state(st, "a", "a1"), STORE_DONE);
+	v2 = volume(st, "from-main");
+	add_msg(st, "b", "b1", 2, v2);
+	assert_int_equal(msg_state(more, "b", "b1"), STORE_PENDING);
+	assert_int_equal(store_volume_done(st, v2, &err), PV_OK);
+	assert_int_equal(msg_state(more, "b", "b1"), STORE_DONE);
+	store_close(more);
+	/* Still locked by main. */
+	open_fails(f->path, 0, PV_EBUSY, "");
+	/* Only from a writable, locked one. */
+	ro = open_ok(f->path, STORE_READONLY);
+	more = NULL;
+	assert_int_equal(store_open_more(ro, &more, &err), PV_EINTERNAL);
+	assert_null(more);
+	store_close(ro);
+	store_close(st);
 }
 
 static void
@@ -998,13 +1052,13 @@ test_store_msg_deleted_records_the_first_time(void **state)
 /* ---- blobs and volumes ---- */
 
 static void
-test_store_blob_found_while_pending_and_after_done(void **state)
+test_store_blob_found_only_in_a_durable_volume(void **state)
 {
 	struct store *st = mem_store();
 	struct pv_err err;
 	char sha[65], *vname = NULL, *member = NULL;
 	bool found = false;
-	int64_t vol;
+	int64_t vol, vol2;
 
 	(void)state;
 	sha_of(99, sha);
@@ -1017,19 +1071,29 @@ test_store_blob_found_while_pending_and_after_done(void **state)
 	vol = volume(st, "work-1.tar.gz");
 	assert_int_equal(store_blob_add(st, sha, 100, vol, "work/x.eml", &err),
 	    PV_OK);
-	/* The same content again in the same run: stored once. */
+	/* The same content again in the same volume: stored once. */
 	assert_int_equal(store_blob_add(st, sha, 100, vol, "work/y.eml", &err),
 	    PV_EINTERNAL);
+	/* Pending: not a copy to refer to (another account's run may be
+	 * writing it), */
+	assert_int_equal(store_blob_get(st, sha, &found, &vname, &member, &err),
+	    PV_OK);
+	assert_false(found);
+	/* so another volume written at the same time holds its own. */
+	vol2 = volume(st, "home-1.tar.gz");
+	assert_int_equal(store_blob_add(st, sha, 100, vol2, "home/x.eml", &err),
+	    PV_OK);
+	assert_int_equal(store_commit(st, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, vol2, &err), PV_OK);
 	assert_int_equal(store_blob_get(st, sha, &found, &vname, &member, &err),
 	    PV_OK);
 	assert_true(found);
-	assert_string_equal(vname, "work-1.tar.gz");
-	assert_string_equal(member, "work/x.eml");
+	assert_string_equal(vname, "home-1.tar.gz");
+	assert_string_equal(member, "home/x.eml");
 	free(vname);
 	free(member);
-	assert_int_equal(store_commit(st, &err), PV_OK);
-	assert_true(blob_known(st, 99));
 	assert_int_equal(store_volume_done(st, vol, &err), PV_OK);
+	/* Both durable: the older copy. */
 	found = false;
 	assert_int_equal(store_blob_get(st, sha, &found, NULL, &member, &err),
 	    PV_OK);
@@ -1146,7 +1210,7 @@ test_store_volume_drop_removes_only_that_volume(void **state)
 	assert_true(blob_known(st, 1));
 	assert_int_equal(msg_state(st, "a", "a1"), STORE_DONE);
 	assert_int_equal(msg_state(st, "b", "b1"), STORE_PENDING);
-	assert_true(blob_known(st, 3));
+	assert_false(blob_known(st, 3)); /* pending still */
 	assert_int_equal(npending(st), 1);
 	/* The rows can be recorded again, in another volume. */
 	sha_of(2, sha);
@@ -1164,20 +1228,47 @@ static void
 test_store_volume_drop_forgets_messages_whose_bytes_it_held(void **state)
 {
 	struct store *st = mem_store();
+	struct store_msg m;
 	struct pv_err err;
+	char sha[65];
 	int64_t v1, v2;
 
 	(void)state;
 	v1 = volume(st, "v1");
 	v2 = volume(st, "v2");
 	add_msg(st, "a", "a1", 1, v1);
-	add_msg(st, "b", "b1", 1, v2); /* the same bytes: held by v1 */
+	add_msg(st, "c", "c1", 1, v2); /* v2's own copy of the same bytes */
+	/* A row of v2 whose bytes v1 and v2 both hold: v2 can be done while
+	 * v1 is pending. */
+	sha_of(1, sha);
+	msg_init(&m, "b", "b1", 2, sha, v2);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	add_msg(st, "b", "b2", 2, v2);
+	assert_int_equal(store_volume_done(st, v2, &err), PV_OK);
+	assert_int_equal(msg_state(st, "b", "b1"), STORE_DONE);
+	assert_int_equal(msg_state(st, "c", "c1"), STORE_DONE);
+	store_close(st);
+
+	/* A row whose bytes only pending v1 holds (what a version-2 state
+	 * could record: a reference into a pending volume) goes with v1;
+	 * c1 has its own copy and stays. */
+	st = mem_store();
+	v1 = volume(st, "v1");
+	v2 = volume(st, "v2");
+	add_msg(st, "a", "a1", 1, v1);
+	add_msg(st, "c", "c1", 1, v2);
+	sha_of(3, sha);
+	add_msg(st, "x", "x3", 3, v1);
+	msg_init(&m, "b", "b3", 2, sha, v2); /* bytes only in v1 */
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
 	add_msg(st, "b", "b2", 2, v2);
 	assert_int_equal(store_volume_drop(st, v1, &err), PV_OK);
-	assert_int_equal(msg_state(st, "b", "b1"), -1);
+	assert_int_equal(msg_state(st, "b", "b3"), -1);
+	assert_int_equal(msg_state(st, "c", "c1"), STORE_PENDING);
 	assert_int_equal(msg_state(st, "b", "b2"), STORE_PENDING);
 	assert_int_equal(store_volume_done(st, v2, &err), PV_OK);
 	assert_int_equal(msg_state(st, "b", "b2"), STORE_DONE);
+	assert_int_equal(msg_state(st, "c", "c1"), STORE_DONE);
 	store_close(st);
 }
 
@@ -1913,24 +2004,6 @@ make_v1_state(const char *path)
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
-/* One integer from SQL on the closed file at path, read-only. */
-static int64_t
-file_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	assert_int_equal(sqlite3_finalize(s), SQLITE_OK);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	return v;
-}
-
 static void
 test_store_version_1_state_is_migrated(void **state)
 {
@@ -2004,6 +2077,15 @@ test_store_version_1_state_is_migrated(void **state)
 	                     "('messages_by_volume', 'targets', 'uploads', "
 	                     "'messages_new')"),
 	    3);
+	/* Version 3: a content may be in several volumes. */
+	assert_int_equal(file_int(f->path,
+	                     "SELECT count(*) FROM pragma_table_info('blobs') "
+	                     "WHERE pk > 0"),
+	    2);
+	assert_int_equal(file_int(f->path,
+	                     "SELECT count(*) FROM sqlite_master WHERE name IN "
+	                     "('blobs_by_volume', 'blobs_new')"),
+	    1);
 	/* Reopened, read-only now: nothing more to migrate. */
 	st = open_ok(f->path, STORE_READONLY);
 	assert_int_equal(msg_state(st, "old", "uid1"), STORE_DONE);
@@ -2280,7 +2362,7 @@ main(void)
 	    T(test_store_msg_add_needs_a_pending_volume),
 	    T(test_store_msg_add_refuses_a_malformed_digest),
 	    T(test_store_msg_deleted_records_the_first_time),
-	    T(test_store_blob_found_while_pending_and_after_done),
+	    T(test_store_blob_found_only_in_a_durable_volume),
 	    T(test_store_volume_done_makes_messages_done),
 	    T(test_store_volume_done_refuses_content_stored_nowhere),
 	    T(test_store_volume_ops_refused_inside_a_transaction),
@@ -2303,6 +2385,7 @@ main(void)
 	    T(test_store_target_status_counts_uploads),
 	    T(test_store_msg_known_each_walks_one_account),
 	    T(test_store_version_1_state_is_migrated),
+	    T(test_store_open_more_shares_the_run),
 	    T(test_store_reopened_state_keeps_targets_and_uploads),
 #undef T
 	};
