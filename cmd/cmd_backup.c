@@ -4,7 +4,10 @@
  * POP3 account into archive volumes and/or an IMAP target, one account
  * after the other; the summary on stdout.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +73,7 @@ static const struct option opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"window", required_argument, NULL, OPT_WINDOW},
+    {"jobs", required_argument, NULL, 'j'},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"volume-size", required_argument, NULL, OPT_VOLUME_SIZE},
     {"to", required_argument, NULL, OPT_TO},
@@ -144,10 +148,13 @@ usage(FILE *fp)
 	    "  --max-size SIZE          leave messages bigger than SIZE on the server\n"
 	    "  --timeout DURATION       give up on a silent server after this (default 60s)\n"
 	    "  --connect-timeout DURATION   connect + TLS + login (default 30s)\n"
-	    "  --window N               POP3 commands in flight when pipelining\n");
+	    "  --window N               POP3 commands in flight when pipelining\n"
+	    "  -j, --jobs N             back up up to N accounts at once (default %d)\n",
+	    CONFIG_JOBS_DEFAULT);
 }
 
 struct acct_result {
+	const struct config_account *acct;
 	const char *name;
 	struct engine_stats s;
 	enum pv_code code;
@@ -299,7 +306,8 @@ struct bopts {
 	unsigned twindow;
 	const char *cafile, *pinnedkey, *auth;
 	bool plaintext, json, dry;
-	int keep; /* -1: as configured */
+	unsigned jobs; /* 0: as configured */
+	int keep;      /* -1: as configured */
 	int64_t delete_after;
 };
 
@@ -348,6 +356,198 @@ usage_error(const char *fmt, ...)
 	return EX_USAGE;
 }
 
+
+/* The accounts of a run, shared by its workers. */
+struct pool {
+	const struct config *cfg;
+	const struct bopts *o;
+	const struct engine_opts *eo;
+	struct globals *g;
+	struct store *st; /* the run's; a worker thread opens its own */
+	int64_t run_id;
+	struct acct_result *res;
+	size_t n;
+	unsigned jobs;
+	pthread_mutex_t mu; /* guards what follows */
+	size_t next;        /* the next account to start */
+	bool stop;          /* start no more: a local failure, an interrupt */
+	enum pv_code worst;
+};
+
+/* How many accounts at once.  One when only one would run, for a dry run
+ * (no state to share), and when migrating into one folder: two accounts
+ * holding the same message would both find it missing and APPEND it. */
+static unsigned
+jobs_for(const struct config *cfg, const struct bopts *o, bool migrate,
+    size_t n)
+{
+	unsigned jobs = o->jobs != 0 ? o->jobs : cfg->jobs;
+
+	if (n <= 1 || o->dry || jobs <= 1)
+		return 1;
+	if (migrate && !o->per_account) {
+		log_verbose(
+		    "%s: one account at a time: the accounts share one target folder (--per-account runs them at once)",
+		    cmdname);
+		return 1;
+	}
+	return jobs < n ? jobs : (unsigned)n;
+}
+
+/* Run one account and record its outcome. */
+static void
+pool_account(struct pool *p, struct engine *eng, struct store *st,
+    struct acct_result *r)
+{
+	const struct config_account *a = r->acct;
+	struct pv_err err;
+	char *pw = NULL;
+	enum pv_code rc;
+
+	r->started = cmd_now();
+	if (*p->g->abort) {
+		rc = pv_errf(&err, PV_EABORT, "interrupted");
+	} else {
+		/* One at a time: a password command may prompt. */
+		pthread_mutex_lock(&p->mu);
+		rc = cmd_password(a, p->o->pwfile, p->o->pwcmd, &pw, &err);
+		pthread_mutex_unlock(&p->mu);
+		if (rc == PV_OK)
+			rc = engine_backup(eng, a, pw, &r->s, &err);
+	}
+	xfree_secret(pw);
+	r->ended = cmd_now();
+	r->code = rc;
+	if (rc != PV_OK) {
+		memcpy(r->error, err.msg, sizeof(r->error));
+		log_warnx("account %s: %s", a->name, err.msg);
+	}
+	report(r, p->o->dry);
+	if (!p->o->dry) {
+		struct store_run_acct ra;
+		struct pv_err e2;
+
+		memset(&ra, 0, sizeof(ra));
+		ra.account = a->name;
+		ra.seen = r->s.seen;
+		ra.fetched = r->s.fetched;
+		ra.stored = r->s.stored;
+		ra.dups = r->s.dups;
+		ra.deleted = r->s.deleted;
+		ra.failed = r->s.failed;
+		ra.bytes = r->s.bytes;
+		ra.code = pv_codename(rc);
+		ra.error = rc == PV_OK ? NULL : r->error;
+		ra.started = r->started;
+		ra.ended = r->ended;
+		if (store_run_account(st, p->run_id, &ra, &e2) != PV_OK) {
+			log_warnx("%s", e2.msg);
+			rc = PV_EIO;
+		}
+	}
+	pthread_mutex_lock(&p->mu);
+	if (pv_severity(rc) > pv_severity(p->worst))
+		p->worst = rc;
+	/* A local failure or an interrupt ends the run; a remote one ends
+	 * only its account. */
+	if (rc == PV_EIO || rc == PV_EINTERNAL || rc == PV_EABORT)
+		p->stop = true;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Take accounts until none is left. */
+static void
+pool_work(struct pool *p, struct engine *eng, struct store *st)
+{
+	for (;;) {
+		size_t k;
+
+		pthread_mutex_lock(&p->mu);
+		k = p->next;
+		if (p->stop || k >= p->n) {
+			pthread_mutex_unlock(&p->mu);
+			return;
+		}
+		p->next++;
+		pthread_mutex_unlock(&p->mu);
+		pool_account(p, eng, st, &p->res[k]);
+	}
+}
+
+struct worker {
+	struct pool *p;
+	pthread_t t;
+	bool started;
+};
+
+/* A worker thread: its own state connection, its own engine. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->p;
+	struct store *st = NULL;
+	struct engine_opts weo;
+	struct engine *eng;
+	struct pv_err err;
+
+	if (store_open_more(p->st, &st, &err) != PV_OK) {
+		log_warnx("%s", err.msg);
+		pthread_mutex_lock(&p->mu);
+		if (pv_severity(err.code) > pv_severity(p->worst))
+			p->worst = err.code;
+		pthread_mutex_unlock(&p->mu);
+		return NULL;
+	}
+	weo = *p->eo;
+	weo.progress = false; /* one line for several accounts: none */
+	eng = engine_new(st, &weo);
+	pool_work(p, eng, st);
+	engine_free(eng);
+	store_close(st);
+	return NULL;
+}
+
+/* Run the accounts, p->jobs at once, and return the most severe outcome.
+ * With one job the run's own engine does them in order, in this thread.
+ * Signals stay with the main thread, which only waits. */
+static enum pv_code
+pool_run(struct pool *p, struct engine *eng)
+{
+	struct worker *w;
+	sigset_t all, old;
+	unsigned i;
+
+	p->worst = PV_OK;
+	if (pthread_mutex_init(&p->mu, NULL) != 0)
+		fatal("pthread_mutex_init");
+	if (p->jobs <= 1) {
+		pool_work(p, eng, p->st);
+		pthread_mutex_destroy(&p->mu);
+		return p->worst;
+	}
+	log_verbose("%s: %zu accounts, %u at once", cmdname, p->n, p->jobs);
+	w = xcalloc(p->jobs, sizeof(*w));
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < p->jobs; i++) {
+		w[i].p = p;
+		w[i].started =
+		    pthread_create(&w[i].t, NULL, worker_main, &w[i]) == 0;
+		if (!w[i].started)
+			log_warnx("cannot start a thread: %s", strerror(errno));
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (i = 0; i < p->jobs; i++)
+		if (w[i].started)
+			pthread_join(w[i].t, NULL);
+	/* Whatever no thread could take (none started): here. */
+	pool_work(p, eng, p->st);
+	free(w);
+	pthread_mutex_destroy(&p->mu);
+	return p->worst;
+}
+
 static int run(int argc, char **argv, struct globals *g);
 
 int
@@ -379,6 +579,7 @@ run(int argc, char **argv, struct globals *g)
 	struct engine *eng = NULL;
 	struct engine_opts eo;
 	struct acct_result *res = NULL;
+	struct pool pool;
 	const char **from = NULL;
 	size_t nfrom = 0, nres = 0, i;
 	char *state_path = NULL;
@@ -394,7 +595,7 @@ run(int argc, char **argv, struct globals *g)
 	o.flags = NULL;
 	config_init(&cfg);
 	memset(&eo, 0, sizeof(eo));
-	while ((c = getopt_long(argc, argv, "C:nhvqd:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:j:nhvqd:", opts, NULL)) != -1) {
 		int64_t d;
 		uint64_t sz;
 		char *end;
@@ -514,6 +715,14 @@ run(int argc, char **argv, struct globals *g)
 			else
 				cfg.connect_timeout_ms = (long)d * 1000;
 			break;
+		case 'j':
+			if (!config_parse_jobs(optarg, &o.jobs)) {
+				status = usage_error(
+				    "--jobs: '%s' is not a number from 1 to %d",
+				    optarg, CONFIG_JOBS_MAX);
+				goto out_early;
+			}
+			break;
 		case OPT_WINDOW:
 			l = strtol(optarg, &end, 10);
 			if (*end != '\0' || end == optarg || l < 1 ||
@@ -632,6 +841,7 @@ run(int argc, char **argv, struct globals *g)
 	eo.cfg = &cfg;
 	eo.dry_run = o.dry;
 	eo.abort = g->abort;
+	eo.progress = true;
 	eo.now = cmd_now();
 	env = getenv("POPVAULT_TEST_STOP_AFTER");
 	if (env != NULL)
@@ -661,65 +871,29 @@ run(int argc, char **argv, struct globals *g)
 		goto out;
 	}
 
+	/* The accounts to run, in the config's order. */
 	res = xcalloc(cfg.naccounts, sizeof(*res));
 	for (i = 0; i < cfg.naccounts; i++) {
-		const struct config_account *a = &cfg.accounts[i];
-		struct acct_result *r;
-		char *pw = NULL;
 		bool selected = optind >= argc;
 
 		for (int k = optind; k < argc && !selected; k++)
-			selected = strcmp(argv[k], a->name) == 0;
-		if (!selected)
-			continue;
-		r = &res[nres++];
-		r->name = a->name;
-		r->started = cmd_now();
-		if (*g->abort) {
-			rc = pv_errf(&err, PV_EABORT, "interrupted");
-		} else {
-			rc = cmd_password(a, o.pwfile, o.pwcmd, &pw, &err);
-			if (rc == PV_OK)
-				rc = engine_backup(eng, a, pw, &r->s, &err);
+			selected = strcmp(argv[k], cfg.accounts[i].name) == 0;
+		if (selected) {
+			res[nres].acct = &cfg.accounts[i];
+			res[nres++].name = cfg.accounts[i].name;
 		}
-		xfree_secret(pw);
-		r->ended = cmd_now();
-		r->code = rc;
-		if (rc != PV_OK) {
-			memcpy(r->error, err.msg, sizeof(r->error));
-			fprintf(stderr, "popvault: account %s: %s\n", a->name,
-			    err.msg);
-		}
-		report(r, o.dry);
-		if (pv_severity(rc) > pv_severity(worst))
-			worst = rc;
-		if (!o.dry) {
-			struct store_run_acct ra;
-			struct pv_err e2;
-
-			memset(&ra, 0, sizeof(ra));
-			ra.account = a->name;
-			ra.seen = r->s.seen;
-			ra.fetched = r->s.fetched;
-			ra.stored = r->s.stored;
-			ra.dups = r->s.dups;
-			ra.deleted = r->s.deleted;
-			ra.failed = r->s.failed;
-			ra.bytes = r->s.bytes;
-			ra.code = pv_codename(rc);
-			ra.error = rc == PV_OK ? NULL : r->error;
-			ra.started = r->started;
-			ra.ended = r->ended;
-			if (store_run_account(st, run_id, &ra, &e2) != PV_OK) {
-				fprintf(stderr, "popvault: %s\n", e2.msg);
-				worst = PV_EIO;
-			}
-		}
-		/* A local failure or an interrupt ends the run; a remote one
-		 * ends only its account. */
-		if (rc == PV_EIO || rc == PV_EINTERNAL || rc == PV_EABORT)
-			break;
 	}
+	memset(&pool, 0, sizeof(pool));
+	pool.cfg = &cfg;
+	pool.o = &o;
+	pool.eo = &eo;
+	pool.g = g;
+	pool.st = st;
+	pool.run_id = run_id;
+	pool.res = res;
+	pool.n = nres;
+	pool.jobs = jobs_for(&cfg, &o, migrate, nres);
+	worst = pool_run(&pool, eng);
 	if (!o.dry) {
 		struct pv_err e2;
 

@@ -28,6 +28,7 @@ config_init(struct config *c)
 	c->connect_timeout_ms = 30 * 1000;
 	c->volume_size = (uint64_t)1 << 30;
 	c->mem_max = 4u << 20;
+	c->jobs = CONFIG_JOBS_DEFAULT;
 }
 
 struct unit {
@@ -522,6 +523,20 @@ account_key(struct config_account *a, const char *key, const char *val,
 	return true;
 }
 
+bool
+config_parse_jobs(const char *s, unsigned *out)
+{
+	char *e;
+	long l;
+
+	errno = 0;
+	l = strtol(s, &e, 10);
+	if (errno != 0 || *e != '\0' || e == s || l < 1 || l > CONFIG_JOBS_MAX)
+		return false;
+	*out = (unsigned)l;
+	return true;
+}
+
 /* Run-wide keys, valid in "defaults" (and before any block). */
 static bool
 run_key(struct config *c, const char *key, const char *val, bool *handled,
@@ -570,6 +585,11 @@ run_key(struct config *c, const char *key, const char *val, bool *handled,
 	} else if (strcmp(key, "max_size") == 0) {
 		if (!config_parse_size(val, &c->max_size)) {
 			*msg = "max_size must be a size such as 50M";
+			return false;
+		}
+	} else if (strcmp(key, "jobs") == 0) {
+		if (!config_parse_jobs(val, &c->jobs)) {
+			*msg = "jobs must be a number from 1 to 64";
 			return false;
 		}
 	} else if (strcmp(key, "volume_size") == 0) {

@@ -72,6 +72,7 @@ struct config {
 	long timeout_ms; /* per network wait */
 	long connect_timeout_ms;
 	unsigned window;      /* commands in flight, 0: default */
+	unsigned jobs;        /* accounts at once (connections to POP3) */
 	uint64_t max_size;    /* skip messages bigger than this; 0: none */
 	uint64_t volume_size; /* start a new volume past this many bytes */
 	uint64_t mem_max;     /* message bytes held in memory before spilling */
@@ -84,6 +85,15 @@ struct config {
 	char *target_flags; /* NULL: \Seen; "" (value "none"): none */
 	bool target_per_account;
 };
+
+/* Accounts backed up at once unless told (jobs): one, so that a content
+ * two accounts share is stored once (docs/STATE.md §4.2), and a provider's
+ * per-address connection limit is never the surprise. */
+#define CONFIG_JOBS_DEFAULT 1
+#define CONFIG_JOBS_MAX     64
+
+/* "N", 1 to CONFIG_JOBS_MAX. */
+bool config_parse_jobs(const char *s, unsigned *out);
 
 /* Zero and set the built-in defaults. */
 void config_init(struct config *c);

@@ -88,12 +88,15 @@ vlog(const char *fmt, va_list ap, const char *suffix)
 {
 	int saved = errno;
 
+	/* One line at a time, whole, when accounts run in threads. */
+	flockfile(stderr);
 	fputs("popvault: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	if (suffix != NULL)
 		fprintf(stderr, ": %s", suffix);
 	fputc('\n', stderr);
 	fflush(stderr);
+	funlockfile(stderr);
 	errno = saved;
 }
 

@@ -261,9 +261,10 @@ archive_volumes() {
 #   $TEST_TMP/archive.members   "sha256 account-safe volume" per member
 #   $TEST_TMP/archive.hashes    sorted unique sha256 of all members
 # Fails if a member's bytes do not hash to its name, a volume lacks
-# MANIFEST.popvault as its last member, or a blob is stored twice.
+# MANIFEST.popvault as its last member, or a blob is stored twice
+# (ARCHIVE_DUPS_OK=1: twice in one volume).
 archive_check() {
-	local dir=$1 vol x name list h n=0
+	local dir=$1 vol x name list h d n=0
 	x=$TEST_TMP/extract
 	rm -rf "$x"
 	mkdir -p "$x"
@@ -310,7 +311,16 @@ EOF
 	done
 	cut -d' ' -f1 "$TEST_TMP/archive.members" | sort >"$TEST_TMP/archive.all"
 	sort -u "$TEST_TMP/archive.all" >"$TEST_TMP/archive.hashes"
-	if ! cmp -s "$TEST_TMP/archive.all" "$TEST_TMP/archive.hashes"; then
+	# Accounts backed up at once may each store a content the other has
+	# too (neither volume durable yet): ARCHIVE_DUPS_OK=1 allows that
+	# across volumes, never within one.
+	if [ "${ARCHIVE_DUPS_OK:-0}" = 1 ]; then
+		d=$(cut -d' ' -f1,3 "$TEST_TMP/archive.members" | sort | uniq -d)
+		[ -z "$d" ] || {
+			echo "$d" | head | sed 's/^/    dup in one volume: /'
+			fail "a volume stores a message more than once"
+		}
+	elif ! cmp -s "$TEST_TMP/archive.all" "$TEST_TMP/archive.hashes"; then
 		uniq -d "$TEST_TMP/archive.all" | while read -r h; do
 			grep "^$h " "$TEST_TMP/archive.members" | sed 's/^/    dup: /'
 		done

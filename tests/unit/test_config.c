@@ -116,6 +116,43 @@ test_config_error_names_file_and_line(void **state)
 	config_free(&c);
 }
 
+/* jobs: accounts at once, 1 to 64, default 4, run-wide. */
+static void
+test_config_jobs(void **state)
+{
+	static const char *bad[] = {"0", "65", "x", "4x", "-1", "1e3"};
+	struct config c;
+	struct pv_err err;
+	char text[128];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(load("account a\nhost h\nuser u\n", 0600, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.jobs, CONFIG_JOBS_DEFAULT);
+	config_free(&c);
+	assert_int_equal(load("defaults\njobs 64\naccount a\nhost h\nuser u\n",
+	                     0600, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.jobs, 64);
+	config_free(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "defaults\njobs \"%s\"\naccount a\nhost h\nuser u\n",
+		    bad[i]);
+		assert_int_equal(load(text, 0600, &c, &err), PV_ECONFIG);
+		assert_non_null(
+		    strstr(err.msg, ":2: jobs must be a number from 1 to 64"));
+		config_free(&c);
+	}
+	/* Run-wide: not in an account. */
+	assert_int_equal(load("account a\nhost h\nuser u\njobs 2\n", 0600, &c,
+	                     &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, "put it under 'defaults'"));
+	config_free(&c);
+}
+
 static void
 test_config_missing_fields_are_errors(void **state)
 {
@@ -273,6 +310,7 @@ main(void)
 	    cmocka_unit_test(test_config_from_url),
 	    cmocka_unit_test(test_config_target_url),
 	    cmocka_unit_test(test_config_durations_and_sizes),
+	    cmocka_unit_test(test_config_jobs),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
