@@ -173,6 +173,44 @@ parse_u32(const char *p, size_t n, size_t *pos, uint32_t *out)
 	return true;
 }
 
+size_t
+imap_uidset_expand(const char *p, size_t n, uint32_t *out, size_t max)
+{
+	size_t pos = 0, count = 0;
+
+	if (n == 0)
+		return SIZE_MAX;
+	for (;;) {
+		uint32_t a, b, u;
+
+		if (!parse_u32(p, n, &pos, &a) || a == 0)
+			return SIZE_MAX;
+		b = a;
+		if (pos < n && p[pos] == ':') {
+			pos++;
+			if (!parse_u32(p, n, &pos, &b) || b == 0)
+				return SIZE_MAX;
+		}
+		if (a > b) {
+			u = a;
+			a = b;
+			b = u;
+		}
+		if ((uint64_t)b - a + 1 > max - count)
+			return SIZE_MAX;
+		for (u = a;; u++) {
+			out[count++] = u;
+			if (u == b)
+				break;
+		}
+		if (pos == n)
+			return count;
+		if (p[pos] != ',')
+			return SIZE_MAX;
+		pos++;
+	}
+}
+
 static size_t
 token_end(const char *p, size_t n, size_t i)
 {
@@ -247,10 +285,15 @@ parse_code(const char *p, size_t n, struct imap_resp *r)
 			break;
 		}
 		pos++;
+		r->uidset = r->code_args + pos;
+		r->uidset_len = token_end(r->code_args, r->code_args_len, pos) -
+		                pos;
 		if (!parse_u32(r->code_args, r->code_args_len, &pos, &r->uid) ||
 		    r->uidvalidity == 0 || r->uid == 0) {
 			r->rcode = IMAP_RC_OTHER;
 			r->uidvalidity = r->uid = 0;
+			r->uidset = NULL;
+			r->uidset_len = 0;
 		}
 		break;
 	case IMAP_RC_UIDVALIDITY:
@@ -1059,6 +1102,12 @@ imap_append_class(enum imap_status st, enum imap_rcode rc,
 #define IMAP_WBYTES_DEF   (8u * 1024u * 1024u)
 #define IMAP_LITMINUS_MAX 4096 /* RFC 7888: LITERAL- up to this size */
 #define IMAP_FLAGS_MAX    256
+/* MULTIAPPEND (RFC 3502): messages in one APPEND command, and their bytes.
+ * A server saves such a group in one transaction: Dovecot's Maildir took
+ * 0.3-0.9 s for 500 messages in groups of 32-64, 5-8 s for 500 APPENDs
+ * pipelined (docs/IMAP.md). */
+#define IMAP_GROUP_MAX   64
+#define IMAP_GROUP_BYTES (4u * 1024u * 1024u)
 
 struct imap {
 	struct net *net; /* owned */
@@ -1500,11 +1549,14 @@ imap_examine(struct imap *s, const char *folder, struct imap_mbox_info *info,
 /* One APPEND sent and not yet answered, or answered but not reported
  * because an older one is still in flight. */
 struct pending {
-	size_t i;      /* index into msgs */
+	size_t i;      /* index into msgs: the first of its group */
+	size_t n;      /* messages in the command: msgs[i .. i+n) */
 	uint32_t tagn; /* its tag "pv<tagn>" */
-	uint64_t size; /* bytes of its literal */
+	uint64_t size; /* bytes of its literals */
 	bool answered; /* res is filled */
 	struct imap_append_res res;
+	uint32_t uids[IMAP_GROUP_MAX]; /* a group's APPENDUIDs, in order */
+	bool has_uids;
 	char text[IMAP_TEXT_MAX];
 };
 
@@ -1516,7 +1568,9 @@ struct append {
 	struct pending *q; /* ring of s->window entries */
 	size_t head, count;
 	uint64_t inflight; /* literal bytes in flight */
-	char what[48];
+	size_t *retry;     /* messages of groups refused for one of them */
+	size_t nretry;
+	char what[96];
 };
 
 struct put_ctx {
@@ -1564,23 +1618,25 @@ put_bytes(void *w, const void *p, size_t n, struct pv_err *err)
 	return PV_OK;
 }
 
-/* Stream message i's bytes and the CR LF that ends the command. */
+/* Stream message i's bytes, then tail (tlen bytes): the CR LF that ends
+ * the command, or the next message's part of a MULTIAPPEND (then nothing
+ * is flushed yet). */
 static enum pv_code
-send_body(struct append *a, size_t i, struct pv_err *err)
+send_body(struct append *a, size_t i, const char *tail, size_t tlen,
+    bool last, struct pv_err *err)
 {
 	struct put_ctx pc = {a->s, a->msgs[i].size, false};
 	enum pv_code rc;
 
-	a->s->wlen = 0;
 	rc = a->cb->body(a->arg, i, put_bytes, &pc, err);
 	if (rc == PV_OK && pc.left != 0)
 		rc = pv_errf(err, PV_EINTERNAL,
 		    "message %zu: %" PRIu64 " bytes fewer than announced", i,
 		    pc.left);
 	if (rc == PV_OK)
-		rc = put_bytes(&(struct put_ctx){a->s, 2, false}, "\r\n", 2,
+		rc = put_bytes(&(struct put_ctx){a->s, tlen, false}, tail, tlen,
 		    err);
-	if (rc == PV_OK)
+	if (rc == PV_OK && last)
 		rc = flush_w(a->s, err);
 	if (rc != PV_OK)
 		a->s->broken = true; /* a literal was cut short */
@@ -1593,30 +1649,52 @@ fill_result(struct pending *pe, const struct imap_resp *r, bool uidplus)
 	enum imap_scope scope = IMAP_SCOPE_NONE;
 
 	memset(&pe->res, 0, sizeof(pe->res));
+	pe->has_uids = false;
 	pe->res.code = imap_append_class(r->status, r->rcode, &scope);
 	pe->res.scope = scope;
 	if (r->status == IMAP_OK && r->rcode == IMAP_RC_APPENDUID && uidplus) {
 		pe->res.has_uid = true;
 		pe->res.uidvalidity = r->uidvalidity;
 		pe->res.uid = r->uid;
+		/* A group's UIDs, one per message, or none believed. */
+		if (pe->n > 1) {
+			pe->has_uids = imap_uidset_expand(r->uidset,
+			                   r->uidset_len, pe->uids,
+			                   IMAP_GROUP_MAX) == pe->n;
+			pe->res.has_uid = pe->has_uids;
+		}
 	}
 	(void)text_sanitize(r->text, r->text_len, pe->text, sizeof(pe->text));
 	pe->res.text = pe->text;
 	pe->answered = true;
 }
 
-/* Report answered entries at the head of the queue, in order. */
+/* Report answered entries at the head of the queue, in order.  A group
+ * refused for one of its messages saved none of them (RFC 3502): its
+ * messages are sent again one by one (append_retry), so that only the
+ * culprit fails. */
 static enum pv_code
 report(struct append *a, struct pv_err *err)
 {
 	while (a->count > 0 && a->q[a->head].answered) {
 		struct pending *pe = &a->q[a->head];
-		enum pv_code rc;
+		enum pv_code rc = PV_OK;
+		size_t k;
 
 		a->head = (a->head + 1) % a->s->window;
 		a->count--;
 		a->inflight -= pe->size;
-		rc = a->cb->result(a->arg, pe->i, &pe->res, err);
+		if (pe->n > 1 && pe->res.code != PV_OK &&
+		    pe->res.scope == IMAP_SCOPE_MSG) {
+			for (k = 0; k < pe->n; k++)
+				a->retry[a->nretry++] = pe->i + k;
+			continue;
+		}
+		for (k = 0; k < pe->n && rc == PV_OK; k++) {
+			if (pe->has_uids)
+				pe->res.uid = pe->uids[k];
+			rc = a->cb->result(a->arg, pe->i + k, &pe->res, err);
+		}
 		if (rc != PV_OK)
 			return rc;
 	}
@@ -1749,6 +1827,7 @@ append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 	pe = &a->q[k];
 	memset(pe, 0, sizeof(*pe));
 	pe->i = i;
+	pe->n = 1;
 	pe->tagn = s->tagn;
 	pe->size = m->size;
 	a->count++;
@@ -1772,11 +1851,128 @@ append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 				return PV_OK; /* refused before the literal */
 		}
 	}
-	rc = send_body(a, i, err);
+	rc = send_body(a, i, "\r\n", 2, true, err);
 	if (rc != PV_OK)
 		return rc == PV_EINTERNAL ? rc : context(s, a->what, err);
 	if (!nonsync)
 		return drain(a, 0, err);
+	return PV_OK;
+}
+
+/* How many messages from i on go into one MULTIAPPEND: consecutive ones
+ * within the group's count and bytes, none that append_one would refuse
+ * or answer itself (bad flags, over APPENDLIMIT).  1: a plain APPEND. */
+static size_t
+group_len(const struct append *a, size_t i, size_t n)
+{
+	const struct imap *s = a->s;
+	uint64_t bytes = 0;
+	size_t g = 0;
+
+	if (!s->caps.multiappend || !s->caps.literal_plus || a->retry == NULL)
+		return 1;
+	while (i + g < n && g < IMAP_GROUP_MAX) {
+		const struct imap_append_msg *m = &a->msgs[i + g];
+
+		if ((m->flags != NULL && !flags_ok(m->flags)) ||
+		    (s->caps.has_appendlimit && m->size > s->caps.appendlimit))
+			break;
+		if (g > 0 && (bytes + m->size > IMAP_GROUP_BYTES ||
+		                 bytes + m->size > s->window_bytes))
+			break;
+		bytes += m->size;
+		g++;
+	}
+	return g > 0 ? g : 1;
+}
+
+/* One message's part of an APPEND: "(flags) "date" {size+}" + CR LF. */
+static enum pv_code
+msg_part(const struct imap_append_msg *m, char *buf, size_t bufsz,
+    size_t *len, struct pv_err *err)
+{
+	char date[IMAP_DATE_LEN + 1], dq[IMAP_DATE_LEN + 4] = "";
+	enum pv_code rc;
+	int l;
+
+	if (m->has_date) {
+		rc = imap_format_date(m->date, m->tz_min, date, err);
+		if (rc != PV_OK)
+			return rc;
+		(void)snprintf(dq, sizeof(dq), " \"%s\"", date);
+	}
+	l = snprintf(buf, bufsz, "(%s)%s {%" PRIu64 "+}\r\n",
+	    m->flags != NULL ? m->flags : "", dq, m->size);
+	if (l < 0 || (size_t)l >= bufsz)
+		return pv_errf(err, PV_EINTERNAL, "APPEND: command too long");
+	*len = (size_t)l;
+	return PV_OK;
+}
+
+/* msgs[i .. i+g) in one MULTIAPPEND with non-synchronizing literals. */
+static enum pv_code
+append_group(struct append *a, const char *q, size_t i, size_t g,
+    struct pv_err *err)
+{
+	struct imap *s = a->s;
+	char line[IMAP_CMD_MAX + IMAP_FLAGS_MAX + 64];
+	char part[IMAP_FLAGS_MAX + IMAP_DATE_LEN + 64];
+	struct pending *pe;
+	uint64_t bytes = 0;
+	size_t k, plen;
+	enum pv_code rc;
+	int len;
+
+	for (k = 0; k < g; k++)
+		bytes += a->msgs[i + k].size;
+	(void)snprintf(a->what, sizeof(a->what),
+	    "APPEND of %zu (#%zu-%zu of this batch, %zu awaiting an answer)",
+	    g, i + 1, i + g, a->count);
+	rc = drain(a, s->window - 1, err);
+	while (rc == PV_OK && a->count > 0 &&
+	       a->inflight + bytes > s->window_bytes)
+		rc = drain(a, a->count - 1, err);
+	if (rc == PV_OK)
+		rc = msg_part(&a->msgs[i], part, sizeof(part), &plen, err);
+	if (rc != PV_OK)
+		return rc;
+	s->tagn++;
+	len = snprintf(line, sizeof(line), "pv%" PRIu32 " APPEND %s %s",
+	    s->tagn, q, part);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return pv_errf(err, PV_EINTERNAL, "APPEND: command too long");
+	pe = &a->q[(a->head + a->count) % s->window];
+	memset(pe, 0, sizeof(*pe));
+	pe->i = i;
+	pe->n = g;
+	pe->tagn = s->tagn;
+	pe->size = bytes;
+	a->count++;
+	a->inflight += bytes;
+	rc = send_line(s, line, (size_t)len, err);
+	if (rc != PV_OK) {
+		s->broken = true;
+		return context(s, a->what, err);
+	}
+	for (k = 0; k < g; k++) {
+		bool last = k + 1 == g;
+
+		if (last) {
+			rc = send_body(a, i + k, "\r\n", 2, true, err);
+		} else {
+			/* The next message's part goes out right after. */
+			rc = msg_part(&a->msgs[i + k + 1], part + 1,
+			    sizeof(part) - 1, &plen, err);
+			if (rc != PV_OK) {
+				s->broken = true;
+				return rc;
+			}
+			part[0] = ' ';
+			rc = send_body(a, i + k, part, plen + 1, false, err);
+		}
+		if (rc != PV_OK)
+			return rc == PV_EINTERNAL ? rc : context(s, a->what, err);
+	}
 	return PV_OK;
 }
 
@@ -1801,21 +1997,34 @@ imap_append(struct imap *s, const char *folder,
 	a.cb = cb;
 	a.arg = arg;
 	a.q = xcalloc(s->window, sizeof(*a.q));
+	if (s->caps.multiappend && s->caps.literal_plus)
+		a.retry = xcalloc(n, sizeof(*a.retry));
 	(void)snprintf(a.what, sizeof(a.what), "APPEND");
-	for (i = 0; i < n; i++) {
-		rc = append_one(&a, q, i, err);
+	for (i = 0; i < n;) {
+		size_t g = group_len(&a, i, n);
+
+		rc = g > 1 ? append_group(&a, q, i, g, err)
+		           : append_one(&a, q, i, err);
 		if (rc != PV_OK)
 			goto fail;
+		i += g;
 	}
 	rc = drain(&a, 0, err);
+	/* Groups refused for one message: each on its own now. */
+	for (i = 0; rc == PV_OK && i < a.nretry; i++)
+		rc = append_one(&a, q, a.retry[i], err);
+	if (rc == PV_OK)
+		rc = drain(&a, 0, err);
 	if (rc != PV_OK)
 		goto fail;
 	free(a.q);
+	free(a.retry);
 	return PV_OK;
 fail:
 	/* Answers may still be in flight: the stream is out of step. */
 	s->broken = true;
 	free(a.q);
+	free(a.retry);
 	return rc;
 }
 

@@ -113,6 +113,8 @@ struct imap_resp {
 	size_t code_args_len;
 	uint32_t uidvalidity; /* [APPENDUID v u] and [UIDVALIDITY v] */
 	uint32_t uid;         /* [APPENDUID v u] and [UIDNEXT u] */
+	const char *uidset;   /* [APPENDUID v set]: the whole set */
+	size_t uidset_len;
 	bool has_num;         /* "* n WORD ..." */
 	uint32_t num;
 	const char *word; /* untagged data: "EXISTS", "LIST", "FETCH"... */
@@ -190,6 +192,12 @@ enum pv_code imap_parse_fetch(const struct imap_resp *r, struct imap_fetch *f,
 
 /* What a completed APPEND means: PV_OK for OK; for NO/BAD/BYE, the code
  * and the scope the engine acts on (see imap.h). */
+/* The UIDs of an APPENDUID set (RFC 4315 uid-set: "5", "5:9", "3,7:8"), in
+ * order, a range low to high whichever way it is written.  Returns how
+ * many there are (each stored while it fits in max), or SIZE_MAX for a
+ * malformed set, a zero UID or more than max. */
+size_t imap_uidset_expand(const char *p, size_t n, uint32_t *out, size_t max);
+
 enum pv_code imap_append_class(enum imap_status st, enum imap_rcode rc,
     enum imap_scope *scope);
 

@@ -49,8 +49,18 @@ fuzz_resp(const char *p, size_t n)
 		CHECK(inside(p, n, r.tag, r.tag_len) && r.tag_len > 0);
 	if (r.code_args != NULL)
 		CHECK(inside(p, n, r.code_args, r.code_args_len));
-	if (r.rcode == IMAP_RC_APPENDUID)
+	if (r.rcode == IMAP_RC_APPENDUID) {
+		uint32_t u[64];
+		size_t k;
+
 		CHECK(r.uidvalidity > 0 && r.uid > 0);
+		CHECK(inside(p, n, r.uidset, r.uidset_len));
+		k = imap_uidset_expand(r.uidset, r.uidset_len, u, 64);
+		/* The first of the set is the uid the parser kept. */
+		CHECK(k == SIZE_MAX || (k > 0 && k <= 64));
+		if (k != SIZE_MAX && memchr(r.uidset, ':', r.uidset_len) == NULL)
+			CHECK(u[0] == r.uid);
+	}
 	(void)imap_append_class(r.status, r.rcode, &scope);
 	imap_parse_caps(r.text, r.text_len, &caps);
 	if (imap_parse_fetch(&r, &f, &err) == PV_OK && f.has_hdr)

@@ -169,6 +169,37 @@ test_imap_resp_tagged_appenduid(void **state)
 	assert_memory_equal(r.text, "Append completed.", r.text_len);
 }
 
+/* After a MULTIAPPEND: the whole set, expanded in order. */
+static void
+test_imap_appenduid_set_expands(void **state)
+{
+	struct imap_resp r;
+	uint32_t u[8];
+
+	(void)state;
+	parse(S("pv3 OK [APPENDUID 7 5:7,9,12:11] done"), &r);
+	assert_int_equal(r.rcode, IMAP_RC_APPENDUID);
+	assert_int_equal(r.uid, 5);
+	assert_int_equal(r.uidset_len, strlen("5:7,9,12:11"));
+	assert_int_equal(imap_uidset_expand(r.uidset, r.uidset_len, u, 8), 6);
+	assert_int_equal(u[0], 5);
+	assert_int_equal(u[2], 7);
+	assert_int_equal(u[3], 9);
+	assert_int_equal(u[4], 11); /* "12:11" is 11 and 12 */
+	assert_int_equal(u[5], 12);
+	assert_int_equal(imap_uidset_expand(S("42"), u, 1), 1);
+	assert_int_equal(u[0], 42);
+	/* Malformed, zero, or more than the caller has room for. */
+	assert_int_equal(imap_uidset_expand(S("5:7"), u, 2), SIZE_MAX);
+	assert_int_equal(imap_uidset_expand(S("0"), u, 8), SIZE_MAX);
+	assert_int_equal(imap_uidset_expand(S("3:0"), u, 8), SIZE_MAX);
+	assert_int_equal(imap_uidset_expand(S("3,"), u, 8), SIZE_MAX);
+	assert_int_equal(imap_uidset_expand(S(",3"), u, 8), SIZE_MAX);
+	assert_int_equal(imap_uidset_expand(S("3:*"), u, 8), SIZE_MAX);
+	assert_int_equal(imap_uidset_expand(S("1:4294967295"), u, 8), SIZE_MAX);
+	assert_int_equal(imap_uidset_expand(S(""), u, 8), SIZE_MAX);
+}
+
 static void
 test_imap_resp_codes_are_recognized(void **state)
 {
@@ -580,6 +611,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_imap_rd_one_line_without_its_line_end),
+	    cmocka_unit_test(test_imap_appenduid_set_expands),
 	    cmocka_unit_test(
 	        test_imap_rd_literal_holding_a_tagged_line_and_crlf),
 	    cmocka_unit_test(test_imap_rd_literal_plus_and_empty_literal),
