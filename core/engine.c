@@ -386,7 +386,9 @@ volume_record(struct run *r, struct pv_err *err)
 	size_t i;
 	enum pv_code rc;
 
-	rc = store_begin(e->st, err);
+	rc = store_reserve(e->st, r->npend * 2, err);
+	if (rc == PV_OK)
+		rc = store_begin(e->st, err);
 	if (rc != PV_OK)
 		return rc;
 	rc = store_volume_add(e->st, r->vol_name, e->o.now, &r->vol_id, err);
@@ -421,6 +423,10 @@ volume_record(struct run *r, struct pv_err *err)
 		rc = store_commit(e->st, err);
 	else
 		store_rollback(e->st);
+	if (rc == PV_OK)
+		rc = store_reserve(e->st, 0, err);
+	else
+		(void)store_reserve(e->st, 0, &(struct pv_err){0});
 	return rc;
 }
 

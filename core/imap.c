@@ -286,8 +286,8 @@ parse_code(const char *p, size_t n, struct imap_resp *r)
 		}
 		pos++;
 		r->uidset = r->code_args + pos;
-		r->uidset_len = token_end(r->code_args, r->code_args_len, pos) -
-		                pos;
+		r->uidset_len =
+		    token_end(r->code_args, r->code_args_len, pos) - pos;
 		if (!parse_u32(r->code_args, r->code_args_len, &pos, &r->uid) ||
 		    r->uidvalidity == 0 || r->uid == 0) {
 			r->rcode = IMAP_RC_OTHER;
@@ -1622,8 +1622,8 @@ put_bytes(void *w, const void *p, size_t n, struct pv_err *err)
  * the command, or the next message's part of a MULTIAPPEND (then nothing
  * is flushed yet). */
 static enum pv_code
-send_body(struct append *a, size_t i, const char *tail, size_t tlen,
-    bool last, struct pv_err *err)
+send_body(struct append *a, size_t i, const char *tail, size_t tlen, bool last,
+    struct pv_err *err)
 {
 	struct put_ctx pc = {a->s, a->msgs[i].size, false};
 	enum pv_code rc;
@@ -1658,9 +1658,9 @@ fill_result(struct pending *pe, const struct imap_resp *r, bool uidplus)
 		pe->res.uid = r->uid;
 		/* A group's UIDs, one per message, or none believed. */
 		if (pe->n > 1) {
-			pe->has_uids = imap_uidset_expand(r->uidset,
-			                   r->uidset_len, pe->uids,
-			                   IMAP_GROUP_MAX) == pe->n;
+			pe->has_uids =
+			    imap_uidset_expand(r->uidset, r->uidset_len,
+			        pe->uids, IMAP_GROUP_MAX) == pe->n;
 			pe->res.has_uid = pe->has_uids;
 		}
 	}
@@ -1888,8 +1888,8 @@ group_len(const struct append *a, size_t i, size_t n)
 
 /* One message's part of an APPEND: "(flags) "date" {size+}" + CR LF. */
 static enum pv_code
-msg_part(const struct imap_append_msg *m, char *buf, size_t bufsz,
-    size_t *len, struct pv_err *err)
+msg_part(const struct imap_append_msg *m, char *buf, size_t bufsz, size_t *len,
+    struct pv_err *err)
 {
 	char date[IMAP_DATE_LEN + 1], dq[IMAP_DATE_LEN + 4] = "";
 	enum pv_code rc;
@@ -1926,8 +1926,8 @@ append_group(struct append *a, const char *q, size_t i, size_t g,
 	for (k = 0; k < g; k++)
 		bytes += a->msgs[i + k].size;
 	(void)snprintf(a->what, sizeof(a->what),
-	    "APPEND of %zu (#%zu-%zu of this batch, %zu awaiting an answer)",
-	    g, i + 1, i + g, a->count);
+	    "APPEND of %zu (#%zu-%zu of this batch, %zu awaiting an answer)", g,
+	    i + 1, i + g, a->count);
 	rc = drain(a, s->window - 1, err);
 	while (rc == PV_OK && a->count > 0 &&
 	       a->inflight + bytes > s->window_bytes)
@@ -1971,7 +1971,8 @@ append_group(struct append *a, const char *q, size_t i, size_t g,
 			rc = send_body(a, i + k, part, plen + 1, false, err);
 		}
 		if (rc != PV_OK)
-			return rc == PV_EINTERNAL ? rc : context(s, a->what, err);
+			return rc == PV_EINTERNAL ? rc
+			                          : context(s, a->what, err);
 	}
 	return PV_OK;
 }

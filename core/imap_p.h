@@ -115,7 +115,7 @@ struct imap_resp {
 	uint32_t uid;         /* [APPENDUID v u] and [UIDNEXT u] */
 	const char *uidset;   /* [APPENDUID v set]: the whole set */
 	size_t uidset_len;
-	bool has_num;         /* "* n WORD ..." */
+	bool has_num; /* "* n WORD ..." */
 	uint32_t num;
 	const char *word; /* untagged data: "EXISTS", "LIST", "FETCH"... */
 	size_t word_len;

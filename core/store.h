@@ -103,6 +103,11 @@ enum pv_code store_open(const char *path, unsigned flags, struct store **out,
 enum pv_code store_open_more(const struct store *main, struct store **out,
     struct pv_err *err);
 
+/* Size the page cache for the next transaction: it will write about
+ * 'rows' rows (a big cache speeds up many inserts, and only costs memory
+ * elsewhere).  Call again with 0 after it. */
+enum pv_code store_reserve(struct store *st, size_t rows, struct pv_err *err);
+
 /* Release the lock and close.  Accepts NULL. */
 void store_close(struct store *st);
 

@@ -58,7 +58,8 @@ fuzz_resp(const char *p, size_t n)
 		k = imap_uidset_expand(r.uidset, r.uidset_len, u, 64);
 		/* The first of the set is the uid the parser kept. */
 		CHECK(k == SIZE_MAX || (k > 0 && k <= 64));
-		if (k != SIZE_MAX && memchr(r.uidset, ':', r.uidset_len) == NULL)
+		if (k != SIZE_MAX &&
+		    memchr(r.uidset, ':', r.uidset_len) == NULL)
 			CHECK(u[0] == r.uid);
 	}
 	(void)imap_append_class(r.status, r.rcode, &scope);
