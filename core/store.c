@@ -46,7 +46,7 @@
  * longer with 2 MiB): store_reserve() raises it for that transaction. */
 #define STORE_CACHE_KIB      2048
 #define STORE_CACHE_BULK_KIB 32768
-#define STORE_BULK_ROWS      4096
+#define STORE_BULK_ROWS      32768
 #define STORE_TMP_SUFFIX     ".new"
 #define STORE_LOCK_SUFFIX    ".lock"
 
