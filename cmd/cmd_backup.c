@@ -724,15 +724,12 @@ run(int argc, char **argv, struct globals *g)
 			}
 			break;
 		case OPT_WINDOW:
-			l = strtol(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || l < 1 ||
-			    l > 1000) {
+			if (!config_parse_count(optarg, 1, 1000, &cfg.window)) {
 				status = usage_error(
 				    "--window: '%s' is not a number from 1 to 1000",
 				    optarg);
 				goto out_early;
 			}
-			cfg.window = (unsigned)l;
 			break;
 		case OPT_MAX_SIZE:
 		case OPT_VOLUME_SIZE:

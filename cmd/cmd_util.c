@@ -227,18 +227,12 @@ cmd_common_option(int ch, const char *arg, void (*usage)(FILE *fp))
 bool
 cmd_parse_window(const char *s, unsigned *out)
 {
-	char *end;
-	long l;
-
-	errno = 0;
-	l = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || l < 1 || l > 1000) {
+	if (!config_parse_count(s, 1, 1000, out)) {
 		fprintf(stderr,
 		    "popvault: --target-window: '%s' is not a number from 1 to 1000\n",
 		    s);
 		return false;
 	}
-	*out = (unsigned)l;
 	return true;
 }
 

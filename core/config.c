@@ -524,17 +524,24 @@ account_key(struct config_account *a, const char *key, const char *val,
 }
 
 bool
-config_parse_jobs(const char *s, unsigned *out)
+config_parse_count(const char *s, unsigned min, unsigned max, unsigned *out)
 {
 	char *e;
 	long l;
 
 	errno = 0;
 	l = strtol(s, &e, 10);
-	if (errno != 0 || *e != '\0' || e == s || l < 1 || l > CONFIG_JOBS_MAX)
+	if (errno != 0 || *e != '\0' || e == s || l < (long)min ||
+	    l > (long)max)
 		return false;
 	*out = (unsigned)l;
 	return true;
+}
+
+bool
+config_parse_jobs(const char *s, unsigned *out)
+{
+	return config_parse_count(s, 1, CONFIG_JOBS_MAX, out);
 }
 
 /* Run-wide keys, valid in "defaults" (and before any block). */

@@ -92,6 +92,10 @@ struct config {
 #define CONFIG_JOBS_DEFAULT 1
 #define CONFIG_JOBS_MAX     64
 
+/* A decimal number from min to max (no sign, nothing after it). */
+bool config_parse_count(const char *s, unsigned min, unsigned max,
+    unsigned *out);
+
 /* "N", 1 to CONFIG_JOBS_MAX. */
 bool config_parse_jobs(const char *s, unsigned *out);
 

@@ -26,14 +26,10 @@ import random
 import sys
 
 CRLF = b"\r\n"
-WORDS = (
-    "the quarterly report is attached please review before friday meeting "
-    "we should discuss budget project timeline server migration backup "
-    "invoice payment received thanks regards schedule holiday team lunch "
-    "deadline draft proposal contract signed update password account "
-    "mailbox archive restore weekend office customer support ticket "
-    "release notes version change request approval minutes agenda"
-).split()
+# The words of the integration corpus, so that both read alike.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+from gen_corpus import WORDS  # noqa: E402
 NAMES = ["anna", "bernd", "chloe", "david", "eva", "farid", "greta", "hugo",
          "ines", "jonas", "kim", "lena", "marco", "nora", "omar", "paula"]
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
