@@ -52,6 +52,7 @@ import time
 import fakeserver
 
 CAPS = "IMAP4rev1 LITERAL+ UIDPLUS AUTH=PLAIN"
+REFUSED = set()  # message bytes --no-append refused
 
 
 def parse_args():
@@ -63,6 +64,10 @@ def parse_args():
     p.add_argument("--lifetime", type=float, default=120)
     p.add_argument("--port", type=int, default=0,
                    help="listen on this port (default: a free one)")
+    p.add_argument("--multiappend", action="store_true",
+                   help="offer MULTIAPPEND (RFC 3502): an APPEND may carry "
+                   "several messages, stored all or none; the faults below "
+                   "count messages, and hit the whole command of the K-th")
     p.add_argument("--drop-after-append", type=int, metavar="K")
     p.add_argument("--no-append", nargs=2, metavar=("K", "TEXT"))
     p.add_argument("--bad-append", type=int, metavar="K")
@@ -496,32 +501,52 @@ class Session:
                 self.line("%s NO [TRYCREATE] no such folder" % tag)
                 return
             self.line("+ go")
-        data = self.readn(size)
+        msgs = [self.readn(size)]
         tail = self.readline()  # the end of the command line
+        # MULTIAPPEND: more messages follow, each " (flags) "date" {n+}".
+        while ARGS.multiappend and tail:
+            nm = re.fullmatch(r' \([^)]*\)(?: "[^"]*")? \{([0-9]+)\+\}', tail)
+            if not nm:
+                break
+            msgs.append(self.readn(int(nm.group(1))))
+            tail = self.readline()
         if tail:
             log(self.num, "!APPEND-TAIL " + tail)
-        self.appends += 1
-        k = self.appends
+        first = self.appends + 1
+        self.appends += len(msgs)
+        ks = range(first, self.appends + 1)
+        if len(msgs) > 1:
+            log(self.num, "!MULTIAPPEND %d-%d" % (first, self.appends))
         if not exists:
             self.line("%s NO [TRYCREATE] no such folder" % tag)
             return
-        if ARGS.overquota_append and k >= ARGS.overquota_append:
-            log(self.num, "!OVERQUOTA %d" % k)
+        # A fault on any message of the command refuses all of it.
+        if ARGS.overquota_append and self.appends >= ARGS.overquota_append:
+            log(self.num, "!OVERQUOTA %d" % self.appends)
             self.line("%s NO [OVERQUOTA] Quota exceeded" % tag)
             return
-        if ARGS.no_append and int(ARGS.no_append[0]) == k:
-            log(self.num, "!REFUSED %d" % k)
+        # --no-append K refuses the K-th message, and the same bytes
+        # whenever they come again (a server refuses content, not a count).
+        if ARGS.no_append and int(ARGS.no_append[0]) in ks:
+            REFUSED.add(msgs[int(ARGS.no_append[0]) - first])
+        if any(d in REFUSED for d in msgs):
+            log(self.num, "!REFUSED %s" % ARGS.no_append[0])
             self.line("%s NO [CANNOT] %s" % (tag, ARGS.no_append[1]))
             return
-        if ARGS.bad_append == k:
-            log(self.num, "!BAD %d" % k)
+        if ARGS.bad_append in ks:
+            log(self.num, "!BAD %d" % ARGS.bad_append)
             self.line("%s BAD invalid arguments (scripted fault)" % tag)
             return
-        uv, uid = store_message(name, data)
-        log(self.num, "!STORED %s %d" % (name, uid))
-        if ARGS.drop_after_append == k:
+        uids = []
+        for data in msgs:
+            uv, uid = store_message(name, data)
+            uids.append(uid)
+            log(self.num, "!STORED %s %d" % (name, uid))
+        if ARGS.drop_after_append in ks:
             self.close("fin")
-        self.line("%s OK [APPENDUID %d %d] done" % (tag, uv, uid))
+        uidset = "%d" % uids[0] if len(uids) == 1 else "%d:%d" % (uids[0],
+                                                                  uids[-1])
+        self.line("%s OK [APPENDUID %d %s] done" % (tag, uv, uidset))
 
 
 def serve(sock, num):
@@ -539,8 +564,10 @@ def serve(sock, num):
 
 
 def main():
-    global ARGS
+    global ARGS, CAPS
     ARGS = parse_args()
+    if ARGS.multiappend:
+        CAPS += " MULTIAPPEND"
     os.makedirs(ARGS.store, exist_ok=True)
     with STORE_LOCK:
         save_state(load_state())
