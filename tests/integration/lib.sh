@@ -398,6 +398,16 @@ assert_state_sane() {
 	}
 }
 
+# assert_state_settled DONE WHAT: the state at the end of a run that
+# completed: DONE messages recorded done, no volume pending, sane.
+assert_state_settled() {
+	assert_eq "$1" "$(sql "$STATE" "SELECT count(*) FROM messages WHERE state = 1")" \
+		"done rows $2"
+	assert_eq 0 "$(sql "$STATE" "SELECT count(*) FROM volumes WHERE state = 0")" \
+		"pending volumes $2"
+	assert_state_sane "$STATE"
+}
+
 # ---- the hostile POP3 server (tests/fake/pop3_hostile.py) -------------------
 
 # hostile_start FAULT_ARGS...: serve $HP_DIR (default $TEST_TMP/mailbox, the
