@@ -27,6 +27,9 @@ Faults (one per run; message numbers K count from 1):
   --list-size-lie K              LIST reports a wrong size for message K
   --drop-before-quit             close on QUIT without answering it
   --no-uidl                      UIDL answered -ERR
+  --no-greeting                  accept, then never say anything
+  --slow MS BPS                  a slow but healthy link: every answer
+                                 starts MS ms late and flows at BPS bytes/s
 """
 
 import argparse
@@ -62,6 +65,8 @@ def parse_args():
     p.add_argument("--list-size-lie", type=int, metavar="K")
     p.add_argument("--drop-before-quit", action="store_true")
     p.add_argument("--no-uidl", action="store_true")
+    p.add_argument("--no-greeting", action="store_true")
+    p.add_argument("--slow", nargs=2, type=int, metavar=("MS", "BPS"))
     return p.parse_args()
 
 
@@ -119,7 +124,15 @@ class Session:
         self.authed = False
 
     def send(self, data):
-        self.sock.sendall(data)
+        if not ARGS.slow:
+            self.sock.sendall(data)
+            return
+        # Late, then a trickle: 1 KiB at a time at BPS bytes/s.
+        ms, bps = ARGS.slow
+        time.sleep(ms / 1000.0)
+        for i in range(0, len(data), 1024):
+            self.sock.sendall(data[i:i + 1024])
+            time.sleep(min(1024, len(data) - i) / float(bps))
 
     def line(self, text):
         self.send(text.encode() + b"\r\n")
@@ -200,6 +213,11 @@ class Session:
         self.send(payload)
 
     def run(self):
+        if ARGS.no_greeting:
+            log(self.num, "!SILENT")
+            while self.sock.recv(65536):
+                pass  # read and say nothing, until the client leaves
+            raise Closed()
         self.line("+OK hostile POP3 ready")
         while True:
             ln = self.readline()
