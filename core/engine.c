@@ -790,69 +790,38 @@ static const struct pop3_retr_cb retr_cb = {
     .failed = cb_failed,
 };
 
-/* The server's UIDLs, hashed, so that one pass over the state's rows of
- * the account finds the known ones: linear in the mailbox, where a
- * lookup per message costs a B-tree search each. */
-struct uidx {
-	const struct run *r;
-	size_t *slot; /* item index + 1; 0: empty */
-	size_t mask;
+/* The state's rows of the account, in UIDL order, merged with the
+ * server's items in the same order (pop3_by_uidl): one pass over each,
+ * where a lookup per message costs a B-tree search each. */
+struct known_merge {
+	struct run *r;
+	const struct pop3_item *const *by_uidl;
+	size_t next;                     /* first item not below the row */
 	char (*sha)[DIGEST_HEX_LEN + 1]; /* migrate: the content of each */
 };
 
-static uint64_t
-uidl_hash(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static void
-uidx_build(struct uidx *x, const struct run *r)
-{
-	size_t cap = 16, i;
-
-	while (cap < r->nitems * 2)
-		cap *= 2;
-	x->r = r;
-	x->mask = cap - 1;
-	x->slot = xcalloc(cap, sizeof(*x->slot));
-	for (i = 0; i < r->nitems; i++) {
-		size_t k =
-		    (size_t)uidl_hash(r->items[i].uidl, r->items[i].uidl_len) &
-		    x->mask;
-
-		while (x->slot[k] != 0)
-			k = (k + 1) & x->mask;
-		x->slot[k] = i + 1;
-	}
-}
-
-/* A state row of the account: mark every item with its UIDL (a UIDL the
- * server gives twice marks both, as a lookup per item did). */
+/* A state row: mark every item with its UIDL (a UIDL the server gives
+ * twice marks both). */
 static enum pv_code
-uidx_row(void *arg, const struct store_known *m, struct pv_err *err)
+merge_row(void *arg, const struct store_known *m, struct pv_err *err)
 {
-	struct uidx *x = arg;
-	struct run *r = (struct run *)(uintptr_t)x->r;
-	size_t k = (size_t)uidl_hash(m->uidl, m->uidl_len) & x->mask;
+	struct known_merge *x = arg;
+	struct run *r = x->r;
+	size_t k;
 
 	(void)err;
+	while (x->next < r->nitems &&
+	       pop3_uidl_cmp(x->by_uidl[x->next]->uidl,
+	           x->by_uidl[x->next]->uidl_len, m->uidl, m->uidl_len) < 0)
+		x->next++;
 	if (m->state != STORE_DONE)
 		return PV_OK; /* PENDING after recovery: fetched again */
-	for (; x->slot[k] != 0; k = (k + 1) & x->mask) {
-		size_t i = x->slot[k] - 1;
-		const struct pop3_item *it = &r->items[i];
+	for (k = x->next; k < r->nitems && pop3_uidl_cmp(x->by_uidl[k]->uidl,
+	                                       x->by_uidl[k]->uidl_len, m->uidl,
+	                                       m->uidl_len) == 0;
+	     k++) {
+		size_t i = (size_t)(x->by_uidl[k] - r->items);
 
-		if (it->uidl_len != m->uidl_len ||
-		    memcmp(it->uidl, m->uidl, m->uidl_len) != 0)
-			continue;
 		r->durable[i] = true;
 		r->known_row[i] = true;
 		r->first_seen[i] = m->first_seen;
@@ -868,16 +837,18 @@ plan(struct run *r, struct pv_err *err)
 {
 	struct engine *e = r->e;
 	const struct config *cfg = e->o.cfg;
-	struct uidx x;
+	struct known_merge x;
 	size_t i;
 	enum pv_code rc = PV_OK;
 
 	memset(&x, 0, sizeof(x));
 	if (e->st != NULL && r->nitems > 0) {
-		uidx_build(&x, r);
+		x.r = r;
+		x.by_uidl = pop3_by_uidl(r->p);
 		if (r->up != NULL)
 			x.sha = xcalloc(r->nitems, sizeof(*x.sha));
-		rc = store_msg_known_each(e->st, r->a->name, uidx_row, &x, err);
+		rc =
+		    store_msg_known_each(e->st, r->a->name, merge_row, &x, err);
 	}
 	for (i = 0; rc == PV_OK && i < r->nitems; i++) {
 		const struct pop3_item *it = &r->items[i];
@@ -915,7 +886,6 @@ plan(struct run *r, struct pv_err *err)
 		r->nfetch++;
 		r->fetch_bytes += it->size;
 	}
-	free(x.slot);
 	free(x.sha);
 	return rc;
 }

@@ -353,7 +353,8 @@ struct pop3 {
 	char *cmds;              /* owned: window * POP3_CMD_MAX */
 	struct pop3_item *items; /* owned; the last pop3_list() */
 	size_t nitems;
-	bool *dup;        /* owned, parallel to items */
+	bool *dup;                        /* owned, parallel to items */
+	const struct pop3_item **by_uidl; /* owned: items in UIDL order */
 	struct buf arena; /* the UIDLs of the last listing, NUL-ended */
 };
 
@@ -552,6 +553,7 @@ free_listing(struct pop3 *p)
 {
 	XFREE(p->items);
 	XFREE(p->dup);
+	XFREE(p->by_uidl);
 	p->nitems = 0;
 	buf_free(&p->arena);
 }
@@ -577,12 +579,8 @@ cmp_item_uidl(const void *a, const void *b)
 {
 	const struct pop3_item *x = *(const struct pop3_item *const *)a;
 	const struct pop3_item *y = *(const struct pop3_item *const *)b;
-	size_t n = x->uidl_len < y->uidl_len ? x->uidl_len : y->uidl_len;
-	int c = memcmp(x->uidl, y->uidl, n);
 
-	if (c != 0)
-		return c;
-	return (x->uidl_len > y->uidl_len) - (x->uidl_len < y->uidl_len);
+	return pop3_uidl_cmp(x->uidl, x->uidl_len, y->uidl, y->uidl_len);
 }
 
 /* Read a UIDL listing into *ents (and the arena). */
@@ -746,7 +744,7 @@ pop3_list(struct pop3 *p, const struct pop3_item **items, size_t *nitems,
 {
 	struct uidl_ent *u = NULL;
 	struct list_ent *l = NULL;
-	const struct pop3_item **idx = NULL;
+	const struct pop3_item **idx;
 	size_t nu = 0, nl = 0, i, j, k, missing = 0;
 	enum pv_code rc;
 
@@ -817,19 +815,20 @@ pop3_list(struct pop3 *p, const struct pop3_item **items, size_t *nitems,
 	}
 	p->nitems = k;
 
-	/* Duplicate UIDLs: sort pointers once, flag equal neighbours. */
+	/* The items in UIDL order (kept: pop3_by_uidl), and duplicate
+	 * UIDLs flagged: equal neighbours. */
 	p->dup = xcalloc(k > 0 ? k : 1, sizeof(*p->dup));
-	if (k > 1) {
-		idx = xreallocarray(NULL, k, sizeof(*idx));
-		for (i = 0; i < k; i++)
-			idx[i] = &p->items[i];
+	idx = xreallocarray(NULL, k > 0 ? k : 1, sizeof(*idx));
+	for (i = 0; i < k; i++)
+		idx[i] = &p->items[i];
+	if (k > 1)
 		qsort(idx, k, sizeof(*idx), cmp_item_uidl);
-		for (i = 1; i < k; i++)
-			if (cmp_item_uidl(&idx[i - 1], &idx[i]) == 0) {
-				p->dup[idx[i - 1] - p->items] = true;
-				p->dup[idx[i] - p->items] = true;
-			}
-	}
+	for (i = 1; i < k; i++)
+		if (cmp_item_uidl(&idx[i - 1], &idx[i]) == 0) {
+			p->dup[idx[i - 1] - p->items] = true;
+			p->dup[idx[i] - p->items] = true;
+		}
+	p->by_uidl = idx;
 	if (missing > 0)
 		log_debug(LOG_POP3, "%s: %zu messages in only one of UIDL/LIST",
 		    net_peer(p->net), missing);
@@ -842,10 +841,25 @@ fail:
 	p->broken = true;
 	free_listing(p);
 out:
-	free(idx);
 	free(u);
 	free(l);
 	return rc;
+}
+
+const struct pop3_item *const *
+pop3_by_uidl(const struct pop3 *p)
+{
+	return p->by_uidl;
+}
+
+int
+pop3_uidl_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
 }
 
 bool

@@ -54,6 +54,15 @@ const struct pop3_caps *pop3_caps(const struct pop3 *p);
 enum pv_code pop3_list(struct pop3 *p, const struct pop3_item **items,
     size_t *nitems, size_t *nmissing, struct pv_err *err);
 
+/* The items of the last pop3_list() in UIDL order (pop3_uidl_cmp),
+ * nitems of them; valid as long as the items. */
+const struct pop3_item *const *pop3_by_uidl(const struct pop3 *p);
+
+/* UIDL order: bytes as memcmp, a UIDL before a longer one it begins.
+ * SQLite orders BLOBs the same way, so a walk of the state's rows ORDER
+ * BY uidl can be merged with pop3_by_uidl(). */
+int pop3_uidl_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
 /* False if another item of the last pop3_list() shares this one's UIDL:
  * such messages can be fetched but must never be deleted by UIDL logic. */
 bool pop3_uidl_is_unique(const struct pop3 *p, const struct pop3_item *it);

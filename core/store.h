@@ -343,7 +343,8 @@ enum pv_code store_target_status_each(struct store *st,
     void *arg, struct pv_err *err);
 
 /* For plan(): what the state knows of each message of 'account', in
- * UIDL order (the index's: no sort, whatever the mailbox's size).  'k'
+ * UIDL order (SQLite's for BLOBs, which pop3_uidl_cmp follows: bytes as
+ * memcmp, shorter first; the index's, so no sort).  'k'
  * is borrowed for the call; the callback must not call store
  * functions. */
 struct store_known {

@@ -29,6 +29,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "pop3.h"
 #include "store.h"
 
 struct fix {
@@ -1919,6 +1920,62 @@ test_store_msg_known_each_walks_one_account(void **state)
 	store_close(st);
 }
 
+/* plan() merges this walk with the server's items sorted by
+ * pop3_uidl_cmp: the two orders must agree for any bytes. */
+struct uidl_order {
+	char prev[16];
+	size_t prev_len, n;
+	bool ordered;
+};
+
+static enum pv_code
+check_order(void *arg, const struct store_known *k, struct pv_err *err)
+{
+	struct uidl_order *o = arg;
+
+	(void)err;
+	if (o->n > 0 &&
+	    pop3_uidl_cmp(o->prev, o->prev_len, k->uidl, k->uidl_len) >= 0)
+		o->ordered = false;
+	assert_true(k->uidl_len <= sizeof(o->prev));
+	memcpy(o->prev, k->uidl, k->uidl_len);
+	o->prev_len = k->uidl_len;
+	o->n++;
+	return PV_OK;
+}
+
+static void
+test_store_known_each_order_is_pop3_uidl_cmp(void **state)
+{
+	static const struct {
+		const char *u;
+		size_t n;
+	} uidls[] = {{"b", 1}, {"a\0", 2}, {"a", 1}, {"ab", 2}, {"\xff", 1},
+	    {"B", 1}, {"a b", 3}, {"\x01", 1}, {"aa", 2}, {"~", 1}};
+	struct store *st = mem_store();
+	struct uidl_order o;
+	struct store_msg m;
+	struct pv_err err;
+	char sha[65];
+	int64_t vol;
+	size_t i;
+
+	(void)state;
+	vol = volume(st, "v1");
+	for (i = 0; i < sizeof(uidls) / sizeof(uidls[0]); i++) {
+		sha_of((unsigned)i + 1, sha);
+		msg_init(&m, "a", uidls[i].u, uidls[i].n, sha, vol);
+		assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	}
+	memset(&o, 0, sizeof(o));
+	o.ordered = true;
+	assert_int_equal(store_msg_known_each(st, "a", check_order, &o, &err),
+	    PV_OK);
+	assert_int_equal(o.n, sizeof(uidls) / sizeof(uidls[0]));
+	assert_true(o.ordered);
+	store_close(st);
+}
+
 /* The version-1 schema exactly as popvault 0.1 created it. */
 static const char v1_schema[] =
     "CREATE TABLE volumes (\n"
@@ -2386,6 +2443,7 @@ main(void)
 	    T(test_store_msg_known_each_walks_one_account),
 	    T(test_store_version_1_state_is_migrated),
 	    T(test_store_open_more_shares_the_run),
+	    T(test_store_known_each_order_is_pop3_uidl_cmp),
 	    T(test_store_reopened_state_keeps_targets_and_uploads),
 #undef T
 	};
