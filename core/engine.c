@@ -48,14 +48,8 @@ struct engine {
 
 /* A message recorded in the volume being written, not yet in the state. */
 struct pend {
-	size_t idx; /* into the run's items */
-	char sha[DIGEST_HEX_LEN + 1];
-	char canon[DIGEST_HEX_LEN + 1];
-	char *message_id; /* NULL: none */
-	uint64_t size;
-	int64_t date;
-	int date_off;
-	const char *date_src; /* static */
+	size_t idx;           /* into the run's items */
+	struct upload_item c; /* its content; message_id owned */
 	char *member;         /* stored here: its member name; else NULL */
 };
 
@@ -294,7 +288,7 @@ pend_clear(struct run *r)
 	size_t i;
 
 	for (i = 0; i < r->npend; i++) {
-		free(r->pend[i].message_id);
+		free((char *)(uintptr_t)r->pend[i].c.message_id);
 		free(r->pend[i].member);
 	}
 	r->npend = 0;
@@ -317,7 +311,7 @@ sha_slot(const char *sha, size_t mask)
 static void
 pset_put(struct run *r, size_t k)
 {
-	size_t j = sha_slot(r->pend[k].sha, r->pset_mask);
+	size_t j = sha_slot(r->pend[k].c.sha256, r->pset_mask);
 
 	while (r->pset[j] != 0)
 		j = (j + 1) & r->pset_mask;
@@ -336,7 +330,7 @@ pend_stored(const struct run *r, const char *sha)
 	     j = (j + 1) & r->pset_mask) {
 		const struct pend *p = &r->pend[r->pset[j] - 1];
 
-		if (p->member != NULL && strcmp(p->sha, sha) == 0)
+		if (p->member != NULL && strcmp(p->c.sha256, sha) == 0)
 			return p;
 	}
 	return NULL;
@@ -377,6 +371,31 @@ volume_abort(struct run *r)
 	pend_clear(r);
 }
 
+/* The state's row for item idx with content c, in volume vol (0: none,
+ * the row is born DONE). */
+static void
+msg_row(const struct run *r, size_t idx, const struct upload_item *c,
+    int64_t vol, struct store_msg *m)
+{
+	const struct pop3_item *it = &r->items[idx];
+
+	memset(m, 0, sizeof(*m));
+	m->account = r->a->name;
+	m->uidl = it->uidl;
+	m->uidl_len = it->uidl_len;
+	memcpy(m->sha256, c->sha256, sizeof(m->sha256));
+	m->size = c->size;
+	m->list_size = it->size;
+	m->message_id = c->message_id;
+	memcpy(m->canon, c->canon, sizeof(m->canon));
+	m->date = c->date;
+	m->date_off = c->date_off;
+	m->date_src = c->date_src;
+	m->first_seen = r->e->o.now;
+	m->volume_id = vol;
+	m->state = vol != 0 ? STORE_PENDING : STORE_DONE;
+}
+
 /* The volume's rows, PENDING, in one transaction with the volume. */
 static enum pv_code
 volume_record(struct run *r, struct pv_err *err)
@@ -394,29 +413,14 @@ volume_record(struct run *r, struct pv_err *err)
 	rc = store_volume_add(e->st, r->vol_name, e->o.now, &r->vol_id, err);
 	for (i = 0; rc == PV_OK && i < r->npend; i++) {
 		const struct pend *p = &r->pend[i];
-		const struct pop3_item *it = &r->items[p->idx];
 
 		if (p->member != NULL) {
-			rc = store_blob_add(e->st, p->sha, p->size, r->vol_id,
-			    p->member, err);
+			rc = store_blob_add(e->st, p->c.sha256, p->c.size,
+			    r->vol_id, p->member, err);
 			if (rc != PV_OK)
 				break;
 		}
-		memset(&m, 0, sizeof(m));
-		m.account = r->a->name;
-		m.uidl = it->uidl;
-		m.uidl_len = it->uidl_len;
-		memcpy(m.sha256, p->sha, sizeof(p->sha));
-		m.size = p->size;
-		m.list_size = it->size;
-		m.message_id = p->message_id;
-		memcpy(m.canon, p->canon, sizeof(p->canon));
-		m.date = p->date;
-		m.date_off = p->date_off;
-		m.date_src = p->date_src;
-		m.first_seen = e->o.now;
-		m.volume_id = r->vol_id;
-		m.state = STORE_PENDING;
+		msg_row(r, p->idx, &p->c, r->vol_id, &m);
 		rc = store_msg_add(e->st, &m, err);
 	}
 	if (rc == PV_OK)
@@ -537,13 +541,8 @@ canon_cb(void *arg, const void *p, size_t n)
 /* What cb_end learnt of the message just retrieved. */
 struct got {
 	size_t idx;
-	char sha[DIGEST_HEX_LEN + 1];
-	char canon[DIGEST_HEX_LEN + 1];
 	struct msg_info mi;
-	uint64_t size;
-	const char *date_src;
-	int64_t date;
-	int date_off;
+	struct upload_item c; /* c.message_id is mi's, c.tag the index */
 };
 
 /* Write the message into the open volume (or refer to the copy of its
@@ -564,21 +563,21 @@ archive_one(struct run *r, const struct got *g, struct pv_err *err)
 	rc = volume_open(r, err);
 	if (rc != PV_OK)
 		goto out;
-	here = pend_stored(r, g->sha);
+	here = pend_stored(r, g->c.sha256);
 	if (here != NULL) {
 		found = true;
 		entry = xasprintf("%s/%s", r->vol_name, here->member);
 	} else {
-		rc =
-		    store_blob_get(e->st, g->sha, &found, &bvol, &bmember, err);
+		rc = store_blob_get(e->st, g->c.sha256, &found, &bvol, &bmember,
+		    err);
 		if (rc != PV_OK)
 			goto out;
 		if (found)
 			entry = xasprintf("%s/%s", bvol, bmember);
 	}
 	if (!found) {
-		member = xasprintf("%s/%s.eml", r->safe, g->sha);
-		rc = arc_entry_begin(r->arc, member, g->date, g->size, err);
+		member = xasprintf("%s/%s.eml", r->safe, g->c.sha256);
+		rc = arc_entry_begin(r->arc, member, g->c.date, g->c.size, err);
 		if (rc == PV_OK)
 			rc = spool_each(e->spool, arc_chunk, r->arc, err);
 		if (rc == PV_OK)
@@ -596,14 +595,14 @@ archive_one(struct run *r, const struct got *g, struct pv_err *err)
 	rec.account = (char *)(uintptr_t)r->a->name;
 	rec.uidl = (char *)(uintptr_t)it->uidl;
 	rec.uidl_len = it->uidl_len;
-	memcpy(rec.sha256, g->sha, sizeof(g->sha));
-	rec.size = g->size;
-	rec.date = g->date;
-	rec.date_off = g->date_off;
-	rec.date_src = (char *)(uintptr_t)g->date_src;
+	memcpy(rec.sha256, g->c.sha256, sizeof(rec.sha256));
+	rec.size = g->c.size;
+	rec.date = g->c.date;
+	rec.date_off = g->c.date_off;
+	rec.date_src = (char *)(uintptr_t)g->c.date_src;
 	rec.message_id = g->mi.message_id;
 	rec.entry = found ? entry : member;
-	memcpy(rec.canon, g->canon, sizeof(g->canon));
+	memcpy(rec.canon, g->c.canon, sizeof(rec.canon));
 	rec.first_seen = e->o.now;
 	if (!manifest_format_rec(&r->manifest, &rec)) {
 		r->vol_broken = true;
@@ -612,14 +611,9 @@ archive_one(struct run *r, const struct got *g, struct pv_err *err)
 	}
 	p = pend_new(r);
 	p->idx = g->idx;
-	memcpy(p->sha, g->sha, sizeof(p->sha));
-	memcpy(p->canon, g->canon, sizeof(p->canon));
-	p->message_id =
-	    g->mi.message_id != NULL ? xstrdup(g->mi.message_id) : NULL;
-	p->size = g->size;
-	p->date = g->date;
-	p->date_off = g->date_off;
-	p->date_src = g->date_src;
+	p->c = g->c;
+	p->c.message_id =
+	    g->c.message_id != NULL ? xstrdup(g->c.message_id) : NULL;
 	p->member = member;
 	member = NULL;
 	pset_put(r, r->npend - 1);
@@ -645,27 +639,17 @@ static enum pv_code
 target_one(struct run *r, const struct got *g, struct pv_err *err)
 {
 	struct engine *e = r->e;
-	struct upload_item ui;
 	bool present = false;
 	enum pv_code rc;
 
-	memset(&ui, 0, sizeof(ui));
-	memcpy(ui.sha256, g->sha, sizeof(g->sha));
-	memcpy(ui.canon, g->canon, sizeof(g->canon));
-	ui.message_id = g->mi.message_id;
-	ui.size = g->size;
-	ui.date = g->date;
-	ui.date_off = g->date_off;
-	ui.date_src = g->date_src;
-	ui.tag = (void *)(uintptr_t)g->idx;
-	if (upload_wants_flush(r->up, ui.sha256)) {
+	if (upload_wants_flush(r->up, g->c.sha256)) {
 		rc = target_flush(r, err);
 		if (rc != PV_OK)
 			return rc;
 	}
-	rc = upload_present(r->up, &ui, &present, err);
+	rc = upload_present(r->up, &g->c, &present, err);
 	if (rc == PV_OK && !present)
-		rc = upload_add(r->up, &ui, e->spool, err);
+		rc = upload_add(r->up, &g->c, e->spool, err);
 	if (rc == PV_OK && upload_wants_flush(r->up, NULL))
 		rc = target_flush(r, err);
 	return rc;
@@ -695,20 +679,7 @@ target_done(void *arg, const struct upload_item *ui,
 	}
 	if (e->o.cfg->archive == NULL && !r->known_row[idx]) {
 		/* The target is the only sink: the row is born DONE. */
-		memset(&m, 0, sizeof(m));
-		m.account = r->a->name;
-		m.uidl = it->uidl;
-		m.uidl_len = it->uidl_len;
-		memcpy(m.sha256, ui->sha256, sizeof(m.sha256));
-		m.size = ui->size;
-		m.list_size = it->size;
-		m.message_id = ui->message_id;
-		memcpy(m.canon, ui->canon, sizeof(m.canon));
-		m.date = ui->date;
-		m.date_off = ui->date_off;
-		m.date_src = ui->date_src;
-		m.first_seen = e->o.now;
-		m.volume_id = 0;
+		msg_row(r, idx, ui, 0, &m);
 		rc = store_msg_add(e->st, &m, err);
 		if (rc != PV_OK)
 			return rc;
@@ -738,16 +709,18 @@ cb_end(void *arg, size_t k, struct pv_err *err)
 	g.idx = r->fetch[k];
 	it = &r->items[g.idx];
 	was_known = r->known_row[g.idx];
-	g.size = spool_size(e->spool);
-	digest_final_hex(e->sha, g.sha);
+	g.c.size = spool_size(e->spool);
+	digest_final_hex(e->sha, g.c.sha256);
 	msg_scan_end(e->scan, &g.mi);
-	digest_final_hex(e->canon, g.canon);
-	g.date_src = msg_best_date(&g.mi, e->o.now, &g.date, &g.date_off);
-	if (g.size != it->size) {
+	digest_final_hex(e->canon, g.c.canon);
+	g.c.date_src = msg_best_date(&g.mi, e->o.now, &g.c.date, &g.c.date_off);
+	g.c.message_id = g.mi.message_id;
+	g.c.tag = (void *)(uintptr_t)g.idx;
+	if (g.c.size != it->size) {
 		log_verbose(
 		    "account %s: message %zu (UIDL %s): LIST said %llu bytes, RETR gave %llu",
 		    r->a->name, it->num, uidl_shown(r, it),
-		    (unsigned long long)it->size, (unsigned long long)g.size);
+		    (unsigned long long)it->size, (unsigned long long)g.c.size);
 	}
 	if (e->o.cfg->archive != NULL && !r->known_row[g.idx])
 		rc = archive_one(r, &g, err);
@@ -758,7 +731,7 @@ cb_end(void *arg, size_t k, struct pv_err *err)
 	if (!was_known)
 		r->first_seen[g.idx] = e->o.now;
 	r->s->fetched++;
-	r->s->bytes += g.size;
+	r->s->bytes += g.c.size;
 	r->msgs_done++;
 	progress_step(r->msgs_done, r->s->bytes);
 	if (r->arc != NULL &&
