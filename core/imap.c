@@ -1764,16 +1764,79 @@ flags_ok(const char *f)
 	return true;
 }
 
+/* One message's part of an APPEND: "(flags) "date" {size[+]}" + CR LF. */
+static enum pv_code
+msg_part(const struct imap_append_msg *m, bool nonsync, char *buf, size_t bufsz,
+    size_t *len, struct pv_err *err)
+{
+	char date[IMAP_DATE_LEN + 1], dq[IMAP_DATE_LEN + 4] = "";
+	enum pv_code rc;
+	int l;
+
+	if (m->has_date) {
+		rc = imap_format_date(m->date, m->tz_min, date, err);
+		if (rc != PV_OK)
+			return rc;
+		(void)snprintf(dq, sizeof(dq), " \"%s\"", date);
+	}
+	l = snprintf(buf, bufsz, "(%s)%s {%" PRIu64 "%s}\r\n",
+	    m->flags != NULL ? m->flags : "", dq, m->size, nonsync ? "+" : "");
+	if (l < 0 || (size_t)l >= bufsz)
+		return pv_errf(err, PV_EINTERNAL, "APPEND: command too long");
+	*len = (size_t)l;
+	return PV_OK;
+}
+
+/* Wait until a command of 'bytes' literal bytes fits the window, by count
+ * and bytes (one alone may exceed the bytes); a synchronizing literal
+ * needs a quiet line. */
+static enum pv_code
+make_room(struct append *a, uint64_t bytes, bool nonsync, struct pv_err *err)
+{
+	enum pv_code rc = drain(a, nonsync ? a->s->window - 1 : 0, err);
+
+	while (rc == PV_OK && a->count > 0 &&
+	       a->inflight + bytes > a->s->window_bytes)
+		rc = drain(a, a->count - 1, err);
+	return rc;
+}
+
+/* A new tag for the APPEND of msgs[i .. i+n), queued as in flight; its
+ * first line (with the first message's part) into line.  Returns the
+ * line's length, or -1 if it does not fit. */
+static int
+push_pending(struct append *a, size_t i, size_t n, uint64_t bytes,
+    const char *q, const char *part, char *line, size_t linesz)
+{
+	struct imap *s = a->s;
+	struct pending *pe;
+	int len;
+
+	len = snprintf(line, linesz, "pv%" PRIu32 " APPEND %s %s", s->tagn + 1,
+	    q, part);
+	if (len < 0 || (size_t)len >= linesz)
+		return -1;
+	s->tagn++;
+	pe = &a->q[(a->head + a->count) % s->window];
+	memset(pe, 0, sizeof(*pe));
+	pe->i = i;
+	pe->n = n;
+	pe->tagn = s->tagn;
+	pe->size = bytes;
+	a->count++;
+	a->inflight += bytes;
+	return len;
+}
+
 static enum pv_code
 append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 {
 	const struct imap_append_msg *m = &a->msgs[i];
 	struct imap *s = a->s;
-	char line[IMAP_CMD_MAX + IMAP_FLAGS_MAX + 64], date[IMAP_DATE_LEN + 1];
-	char dq[IMAP_DATE_LEN + 4] = "";
-	struct pending *pe;
+	char line[IMAP_CMD_MAX + IMAP_FLAGS_MAX + 64];
+	char part[IMAP_FLAGS_MAX + IMAP_DATE_LEN + 64];
 	bool nonsync;
-	size_t k;
+	size_t plen;
 	enum pv_code rc;
 	int len;
 
@@ -1800,38 +1863,16 @@ append_one(struct append *a, const char *q, size_t i, struct pv_err *err)
 		res.text = text;
 		return a->cb->result(a->arg, i, &res, err);
 	}
-	if (m->has_date) {
-		rc = imap_format_date(m->date, m->tz_min, date, err);
-		if (rc != PV_OK)
-			return rc;
-		(void)snprintf(dq, sizeof(dq), " \"%s\"", date);
-	}
 	nonsync = s->caps.literal_plus ||
 	          (s->caps.literal_minus && m->size <= IMAP_LITMINUS_MAX);
-	/* Keep the window bounded by count and bytes (one message alone may
-	 * exceed the bytes); a synchronizing literal needs a quiet line. */
-	rc = drain(a, nonsync ? s->window - 1 : 0, err);
-	while (rc == PV_OK && a->count > 0 &&
-	       a->inflight + m->size > s->window_bytes) {
-		rc = drain(a, a->count - 1, err);
-	}
+	rc = msg_part(m, nonsync, part, sizeof(part), &plen, err);
+	if (rc == PV_OK)
+		rc = make_room(a, m->size, nonsync, err);
 	if (rc != PV_OK)
 		return rc;
-	s->tagn++;
-	len = snprintf(line, sizeof(line),
-	    "pv%" PRIu32 " APPEND %s (%s)%s {%" PRIu64 "%s}\r\n", s->tagn, q,
-	    m->flags != NULL ? m->flags : "", dq, m->size, nonsync ? "+" : "");
-	if (len < 0 || (size_t)len >= sizeof(line))
+	len = push_pending(a, i, 1, m->size, q, part, line, sizeof(line));
+	if (len < 0)
 		return pv_errf(err, PV_EINTERNAL, "APPEND: command too long");
-	k = (a->head + a->count) % s->window;
-	pe = &a->q[k];
-	memset(pe, 0, sizeof(*pe));
-	pe->i = i;
-	pe->n = 1;
-	pe->tagn = s->tagn;
-	pe->size = m->size;
-	a->count++;
-	a->inflight += m->size;
 	rc = send_line(s, line, (size_t)len, err);
 	if (rc != PV_OK) {
 		s->broken = true;
@@ -1886,29 +1927,6 @@ group_len(const struct append *a, size_t i, size_t n)
 	return g > 0 ? g : 1;
 }
 
-/* One message's part of an APPEND: "(flags) "date" {size+}" + CR LF. */
-static enum pv_code
-msg_part(const struct imap_append_msg *m, char *buf, size_t bufsz, size_t *len,
-    struct pv_err *err)
-{
-	char date[IMAP_DATE_LEN + 1], dq[IMAP_DATE_LEN + 4] = "";
-	enum pv_code rc;
-	int l;
-
-	if (m->has_date) {
-		rc = imap_format_date(m->date, m->tz_min, date, err);
-		if (rc != PV_OK)
-			return rc;
-		(void)snprintf(dq, sizeof(dq), " \"%s\"", date);
-	}
-	l = snprintf(buf, bufsz, "(%s)%s {%" PRIu64 "+}\r\n",
-	    m->flags != NULL ? m->flags : "", dq, m->size);
-	if (l < 0 || (size_t)l >= bufsz)
-		return pv_errf(err, PV_EINTERNAL, "APPEND: command too long");
-	*len = (size_t)l;
-	return PV_OK;
-}
-
 /* msgs[i .. i+g) in one MULTIAPPEND with non-synchronizing literals. */
 static enum pv_code
 append_group(struct append *a, const char *q, size_t i, size_t g,
@@ -1917,7 +1935,6 @@ append_group(struct append *a, const char *q, size_t i, size_t g,
 	struct imap *s = a->s;
 	char line[IMAP_CMD_MAX + IMAP_FLAGS_MAX + 64];
 	char part[IMAP_FLAGS_MAX + IMAP_DATE_LEN + 64];
-	struct pending *pe;
 	uint64_t bytes = 0;
 	size_t k, plen;
 	enum pv_code rc;
@@ -1928,27 +1945,14 @@ append_group(struct append *a, const char *q, size_t i, size_t g,
 	(void)snprintf(a->what, sizeof(a->what),
 	    "APPEND of %zu (#%zu-%zu of this batch, %zu awaiting an answer)", g,
 	    i + 1, i + g, a->count);
-	rc = drain(a, s->window - 1, err);
-	while (rc == PV_OK && a->count > 0 &&
-	       a->inflight + bytes > s->window_bytes)
-		rc = drain(a, a->count - 1, err);
+	rc = msg_part(&a->msgs[i], true, part, sizeof(part), &plen, err);
 	if (rc == PV_OK)
-		rc = msg_part(&a->msgs[i], part, sizeof(part), &plen, err);
+		rc = make_room(a, bytes, true, err);
 	if (rc != PV_OK)
 		return rc;
-	s->tagn++;
-	len = snprintf(line, sizeof(line), "pv%" PRIu32 " APPEND %s %s",
-	    s->tagn, q, part);
-	if (len < 0 || (size_t)len >= sizeof(line))
+	len = push_pending(a, i, g, bytes, q, part, line, sizeof(line));
+	if (len < 0)
 		return pv_errf(err, PV_EINTERNAL, "APPEND: command too long");
-	pe = &a->q[(a->head + a->count) % s->window];
-	memset(pe, 0, sizeof(*pe));
-	pe->i = i;
-	pe->n = g;
-	pe->tagn = s->tagn;
-	pe->size = bytes;
-	a->count++;
-	a->inflight += bytes;
 	rc = send_line(s, line, (size_t)len, err);
 	if (rc != PV_OK) {
 		s->broken = true;
@@ -1961,7 +1965,7 @@ append_group(struct append *a, const char *q, size_t i, size_t g,
 			rc = send_body(a, i + k, "\r\n", 2, true, err);
 		} else {
 			/* The next message's part goes out right after. */
-			rc = msg_part(&a->msgs[i + k + 1], part + 1,
+			rc = msg_part(&a->msgs[i + k + 1], true, part + 1,
 			    sizeof(part) - 1, &plen, err);
 			if (rc != PV_OK) {
 				s->broken = true;
