@@ -300,23 +300,23 @@ done
 echo "popvault benchmark: $reps repetition(s), Dovecot on 127.0.0.1, corpus $n1k msgs, $bytes1k bytes"
 
 # --- 1 + 4: download over TLS, then a second run with nothing new ------------
-c1="1 download TLS"
-c4="4 incremental (none new)"
-want 1 && for r in $(seq "$reps"); do
-	echo "[$c1 + $c4: repetition $r/$reps]"
-	for t in popvault "${peers[@]}"; do
-		download "$c1" "$t" tls "$POP3S_PORT" "$c4"
+# download_case CASE TITLE MODE PORT [INCREMENTAL-CASE]: every repetition,
+# popvault and each peer in turn.
+download_case() {
+	local r t
+	want "$1" || return 0
+	for r in $(seq "$reps"); do
+		echo "[$2: repetition $r/$reps]"
+		for t in popvault "${peers[@]}"; do
+			download "${2%% + *}" "$t" "$3" "$4" "${5:-}"
+		done
 	done
-done
+}
+c4="4 incremental (none new)"
+download_case 1 "1 download TLS + $c4" tls "$POP3S_PORT" "$c4"
 
 # --- 2: download in plain text ----------------------------------------------
-c2="2 download plain"
-want 2 && for r in $(seq "$reps"); do
-	echo "[$c2: repetition $r/$reps]"
-	for t in popvault "${peers[@]}"; do
-		download "$c2" "$t" plain "$POP3_NOTLS_PORT" ""
-	done
-done
+download_case 2 "2 download plain" plain "$POP3_NOTLS_PORT"
 
 # --- 3: backup into .tar.gz ---------------------------------------------------
 c3="3 backup to .tar.gz"
