@@ -359,6 +359,11 @@ io_error(struct net *c, CURLcode res, const char *what, struct pv_err *err)
 	if (res == CURLE_OUT_OF_MEMORY)
 		return pv_errf(err, PV_EINTERNAL, "%s: %s: out of memory",
 		    c->peer, what);
+	/* libcurl's own words, e.g. the TLS layer's reason, when it kept
+	 * them for this call (errbuf is cleared before each one). */
+	if (c->errbuf[0] != '\0')
+		return pv_errf(err, PV_ENET, "%s: %s: %s (%s)", c->peer, what,
+		    curl_easy_strerror(res), c->errbuf);
 	return pv_errf(err, PV_ENET, "%s: %s: %s", c->peer, what,
 	    curl_easy_strerror(res));
 }
@@ -377,6 +382,7 @@ raw_recv(struct net *c, void *p, size_t cap, size_t *got, struct pv_err *err)
 		if (aborted(c))
 			return pv_errf(err, PV_EABORT, "%s: interrupted",
 			    c->peer);
+		c->errbuf[0] = '\0';
 		res = curl_easy_recv(c->curl, p, cap, &n);
 		if (res == CURLE_OK) {
 			if (n == 0) {
@@ -429,6 +435,7 @@ net_send(struct net *c, const void *p, size_t n, struct pv_err *err)
 		if (aborted(c))
 			return pv_errf(err, PV_EABORT, "%s: interrupted",
 			    c->peer);
+		c->errbuf[0] = '\0';
 		res = curl_easy_send(c->curl, s, n, &sent);
 		if (res == CURLE_OK) {
 			s += sent;
@@ -587,6 +594,22 @@ mech_ok(const char *m)
 	return true;
 }
 
+/* Did the TLS handshake fail because the connection went away (reset,
+ * closed without a word, a socket error) rather than because of what the
+ * peer said?  libcurl's first error message is the socket layer's. */
+static bool
+tls_cut(const char *why)
+{
+	static const char *const cut[] = {"Recv failure", "Send failure",
+	    "SSL_ERROR_SYSCALL", "unexpected eof", "Connection reset",
+	    "Broken pipe"};
+
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+		if (strstr(why, cut[i]) != NULL)
+			return true;
+	return false;
+}
+
 /* The failure of libcurl's connect phase, mapped to our codes. */
 static enum pv_code
 open_error(struct net *c, CURLcode res, struct pv_err *err)
@@ -623,9 +646,14 @@ open_error(struct net *c, CURLcode res, struct pv_err *err)
 			        : PV_ENET,
 			    "%s: server refused the connection: %s", c->peer,
 			    c->refusal);
-		return pv_errf(err,
-		    res == CURLE_GOT_NOTHING ? PV_ENET : PV_EPROTO, "%s: %s",
-		    c->peer, why);
+		if (res == CURLE_GOT_NOTHING)
+			return pv_errf(err, PV_ENET, "%s: %s", c->peer, why);
+		/* libcurl also gives this, wordlessly, for bytes that came
+		 * along with the answer to STLS/STARTTLS (an injection). */
+		return pv_errf(err, PV_EPROTO,
+		    "%s: unexpected reply from the server during the "
+		    "greeting, %s or login (%s)",
+		    c->peer, stls, why);
 	case CURLE_USE_SSL_FAILED:
 		if (c->refusal[0] != '\0')
 			return pv_errf(err, PV_ETLS,
@@ -637,9 +665,18 @@ open_error(struct net *c, CURLcode res, struct pv_err *err)
 		    "%s: server does not offer %s; refusing to send the "
 		    "password in the clear (use %s or --allow-plaintext)",
 		    c->peer, stls, tls);
+	case CURLE_SSL_CONNECT_ERROR:
+		/* libcurl says this both when TLS cannot be had securely
+		 * and when the connection dies during the handshake; the
+		 * first message it keeps tells them apart.  A dropped
+		 * connection is a network failure, worth a retry. */
+		if (tls_cut(why))
+			return pv_errf(err, PV_ENET,
+			    "%s: connection lost during the TLS handshake: %s",
+			    c->peer, why);
+		return pv_errf(err, PV_ETLS, "%s: TLS: %s", c->peer, why);
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_ISSUER_ERROR:
 	case CURLE_SSL_INVALIDCERTSTATUS:
@@ -677,7 +714,14 @@ open_error(struct net *c, CURLcode res, struct pv_err *err)
 	case CURLE_PROXY:
 	default:
 		/* Whatever else goes wrong while connecting is worth a
-		 * retry on the next run: nothing was fetched. */
+		 * retry on the next run: nothing was fetched.  libcurl
+		 * words the server hanging up during the greeting, CAPA or
+		 * login as "response reading failed (errno: 0)". */
+		if (strncmp(why, "response reading failed", 23) == 0)
+			return pv_errf(err, PV_ENET,
+			    "%s: connection closed by the server before the "
+			    "login completed",
+			    c->peer);
 		return pv_errf(err, PV_ENET, "%s: %s", c->peer, why);
 	}
 }
