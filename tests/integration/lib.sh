@@ -447,7 +447,7 @@ hostile_start() {
 		--lifetime 120 --port "${HP_PORT:-0}" "$@" \
 		>"$TEST_TMP/hostile$HP_N.out" 2>&1 &
 	HP_PID=$!
-	trap 'hostile_stop; himap_stop 2>/dev/null || true' EXIT
+	trap _stop_fakes EXIT
 	HP_PORT=$(_fake_port "$HP_PID" "$pf" "$TEST_TMP/hostile$HP_N.out" POP3) ||
 		exit 1
 	HP_URL="pop3://hostile@$HOST:$HP_PORT"
@@ -653,7 +653,7 @@ himap_start() {
 		--lifetime 120 --port "${HI_PORT:-0}" "$@" \
 		>"$TEST_TMP/himap$HI_N.out" 2>&1 &
 	HI_PID=$!
-	trap 'himap_stop; hostile_stop' EXIT
+	trap _stop_fakes EXIT
 	HI_PORT=$(_fake_port "$HI_PID" "$pf" "$TEST_TMP/himap$HI_N.out" IMAP) ||
 		exit 1
 	log "hostile IMAP server $HI_N (pid $HI_PID) on port $HI_PORT: $*"
@@ -709,4 +709,50 @@ assert_himap_exactly() {
 		fail "$3: $(echo "$d" | wc -l) message(s) more than once in $2"
 	}
 	assert_same_set "$1" "$TEST_TMP/himap.hashes" "$3"
+}
+
+# proxy_start UPSTREAM_PORT ARGS...: the fault proxy (tests/fake/faultproxy.py)
+# on 127.0.0.1 in front of UPSTREAM_PORT (a Dovecot port), with ARGS: its
+# faults, --proto, and "${PX_TLS[@]}" to terminate TLS with the test
+# certificate (the client still verifies it against $CA_FILE) and verify
+# the upstream.  Reuses $PX_PORT when set, so the account's URL stays the
+# same across restarts.  Sets PX_PID, PX_PORT, PX_LOG (client commands,
+# credentials masked, and "N !EVENT" lines) and PX_WIRE (every byte it
+# relayed, as an eavesdropper would see them).  proxy_stop (also at exit).
+PX_PID=
+PX_PORT=
+PX_N=0
+PX_TLS=(--tls-in "$DOVECOT_DIR/tls/server.pem" "$DOVECOT_DIR/tls/server.key"
+	--tls-out "$CA_FILE")
+proxy_start() {
+	local pf up=$1
+	shift
+	proxy_stop
+	PX_N=$((PX_N + 1))
+	PX_LOG=$TEST_TMP/proxy$PX_N.log
+	PX_WIRE=$TEST_TMP/proxy$PX_N.wire
+	pf=$TEST_TMP/proxy$PX_N.port
+	"$PYTHON" "$IT_DIR/../fake/faultproxy.py" --upstream "$up" \
+		--port-file "$pf" --log "$PX_LOG" --wire "$PX_WIRE" \
+		--lifetime 120 --port "${PX_PORT:-0}" "$@" \
+		>"$TEST_TMP/proxy$PX_N.out" 2>&1 &
+	PX_PID=$!
+	trap _stop_fakes EXIT
+	PX_PORT=$(_fake_port "$PX_PID" "$pf" "$TEST_TMP/proxy$PX_N.out" proxy) ||
+		exit 1
+	log "fault proxy $PX_N (pid $PX_PID) on port $PX_PORT -> $up: $*"
+}
+
+proxy_stop() {
+	[ -n "$PX_PID" ] || return 0
+	kill "$PX_PID" 2>/dev/null
+	wait "$PX_PID" 2>/dev/null
+	PX_PID=
+}
+
+# _stop_fakes: stop every scripted server and proxy this scenario started.
+_stop_fakes() {
+	proxy_stop
+	hostile_stop
+	himap_stop 2>/dev/null || true
 }
