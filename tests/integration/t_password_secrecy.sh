@@ -1,5 +1,6 @@
 # The password is never in any process's argv and never in popvault's
-# output, even at -v -d all; for each password source.
+# output, even at -v -d all, for each password source and for a wrong
+# password; never in the state db or a volume.
 . "$IT_DIR/lib.sh"
 
 u=$(new_account a)
@@ -70,12 +71,51 @@ for src in env file command; do
 	}
 	[ -s "$err" ] || fail "-v -d all printed nothing on stderr ($src)"
 	assert_no_secret "$pw" "$u" "$out" "$err"
+	# Nor is it stored: not in the state db, not in a volume.
+	vols=$(archive_volumes "$ARCH")
+	[ -n "$vols" ] || fail "no volume written ($src)"
+	for v in $vols; do
+		bsdtar -xOf "$v" >"$TEST_TMP/volume.bytes" || fail "cannot read $v"
+		assert_no_secret "$pw" "$u" "$v" "$TEST_TMP/volume.bytes"
+	done
+	for f in "$STATE.$src" "$STATE.$src"-*; do
+		assert_no_secret "$pw" "$u" "$f"
+	done
 	rm -rf "$ARCH"
 	mkdir -p "$ARCH"
 done
 
-# Nor is it stored: not in the state db, not in a volume.
-for f in "$STATE".*; do
-	assert_no_secret "$pw" "$u" "$f"
-done
+# A wrong password, at -v -d all: refused (77), and the password tried is
+# not echoed either.
+bad=$pw-not-this-one
+POPVAULT_PASSWORD=$bad "$POPVAULT" -v -d all backup --archive "$ARCH" \
+	--state "$STATE.bad" --cafile "$CA_FILE" --from "$url" \
+	</dev/null >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err"
+rc=$?
+[ "$rc" = 77 ] || {
+	show "$TEST_TMP/bad.err" 40
+	fail "a wrong password: expected exit 77, got $rc"
+}
+assert_grep "$TEST_TMP/bad.err" "$u@" "the failure names the account"
+assert_no_secret "$bad" "$u" "$TEST_TMP/bad.out" "$TEST_TMP/bad.err" "$STATE.bad"
+
+# migrate at -v -d all: neither the source's nor the target's password
+# (its LOGIN/AUTHENTICATE over imap:// after STARTTLS) in any output.
+m=$(new_account m)
+mpw=$(password_of "$m")
+mapfile -t small < <(corpus_small | head -n 5)
+seed "$m" "${small[@]}"
+t=$(new_account t)
+tpw=$(password_of "$t")
+POPVAULT_PASSWORD=$mpw POPVAULT_TARGET_PASSWORD=$tpw "$POPVAULT" -v -d all \
+	migrate --state "$STATE.migrate" --cafile "$CA_FILE" --from "$(url_pop3s "$m")" \
+	--to "$(url_imap "$t" Moved)" </dev/null >"$TEST_TMP/mig.out" 2>"$TEST_TMP/mig.err"
+rc=$?
+[ "$rc" = 0 ] || {
+	show "$TEST_TMP/mig.err" 40
+	fail "migrate at -v -d all: exit $rc"
+}
+grep -q 'APPEND' "$TEST_TMP/mig.err" || fail "-d all did not trace the IMAP side"
+assert_no_secret "$mpw" "$m" "$TEST_TMP/mig.out" "$TEST_TMP/mig.err" "$STATE.migrate"
+assert_no_secret "$tpw" "$t" "$TEST_TMP/mig.out" "$TEST_TMP/mig.err" "$STATE.migrate"
 exit 0
