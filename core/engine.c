@@ -892,17 +892,20 @@ everywhere(const struct run *r, size_t i)
 
 /* The delete gate: DELE only what is durable everywhere (everywhere()),
  * by the account's rule; then QUIT, the moment the server deletes; then
- * record it. */
+ * record it.  *nrefused: the DELEs the server answered -ERR (pop3_dele
+ * logged each one); those messages stay on the server. */
 static enum pv_code
-delete_and_quit(struct run *r, struct pv_err *err)
+delete_and_quit(struct run *r, size_t *nrefused, struct pv_err *err)
 {
 	struct engine *e = r->e;
 	const struct config_account *a = r->a;
 	size_t *nums = NULL, n = 0, ndeleted = 0, i;
 	char **uidls = NULL; /* owned copies: the items die with QUIT */
 	size_t *lens = NULL;
+	bool *refused = NULL;
 	enum pv_code rc;
 
+	*nrefused = 0;
 	if (a->keep != CONFIG_KEEP) {
 		nums = xcalloc(r->nitems, sizeof(*nums));
 		uidls = xcalloc(r->nitems, sizeof(*uidls));
@@ -919,7 +922,8 @@ delete_and_quit(struct run *r, struct pv_err *err)
 		}
 	}
 	if (n > 0) {
-		rc = pop3_dele(r->p, nums, n, &ndeleted, err);
+		refused = xcalloc(n, sizeof(*refused));
+		rc = pop3_dele(r->p, nums, n, refused, &ndeleted, err);
 		if (rc != PV_OK)
 			goto fail;
 		step(e, "DELE sent");
@@ -935,17 +939,25 @@ delete_and_quit(struct run *r, struct pv_err *err)
 		goto out;
 	if (n > 0) {
 		step(e, "QUIT done");
+		/* The server has deleted them, recorded or not: count them,
+		 * and say so if recording fails. */
+		r->s->deleted += ndeleted;
 		rc = store_begin(e->st, err);
 		for (i = 0; i < n && rc == PV_OK; i++)
-			rc = store_msg_deleted(e->st, a->name, uidls[i],
-			    lens[i], e->o.now, err);
+			if (!refused[i])
+				rc = store_msg_deleted(e->st, a->name,
+				    uidls[i], lens[i], e->o.now, err);
 		if (rc == PV_OK)
 			rc = store_commit(e->st, err);
 		else
 			store_rollback(e->st);
-		if (rc != PV_OK)
+		if (rc != PV_OK) {
+			(void)pv_errprefix(err,
+			    "%zu archived message(s) deleted on the server, not recorded so",
+			    ndeleted);
 			goto out;
-		r->s->deleted += ndeleted;
+		}
+		*nrefused = n - ndeleted;
 	}
 	goto out;
 fail:
@@ -956,6 +968,7 @@ out:
 		free(uidls[i]);
 	free(uidls);
 	free(lens);
+	free(refused);
 	free(nums);
 	return rc;
 }
@@ -1029,7 +1042,7 @@ engine_backup(struct engine *e, const struct config_account *a,
 {
 	struct run r;
 	struct net_conf nc;
-	size_t nmissing = 0;
+	size_t nmissing = 0, nrefused = 0;
 	enum pv_code rc, rc2;
 
 	memset(&r, 0, sizeof(r));
@@ -1112,11 +1125,19 @@ engine_backup(struct engine *e, const struct config_account *a,
 		if (rc != PV_OK)
 			goto out;
 	}
-	rc = delete_and_quit(&r, err);
-	if (rc == PV_OK && s->failed > 0)
+	rc = delete_and_quit(&r, &nrefused, err);
+	if (rc == PV_OK && s->failed > 0 && nrefused > 0)
+		rc = pv_errf(err, PV_EMSG,
+		    "%llu message(s) could not be copied and were left on the server; the server refused to delete %zu archived message(s)",
+		    (unsigned long long)s->failed, nrefused);
+	else if (rc == PV_OK && s->failed > 0)
 		rc = pv_errf(err, PV_EMSG,
 		    "%llu message(s) could not be copied and were left on the server",
 		    (unsigned long long)s->failed);
+	else if (rc == PV_OK && nrefused > 0)
+		rc = pv_errf(err, PV_EMSG,
+		    "the server refused to delete %zu archived message(s): left on the server, the next run tries again",
+		    nrefused);
 out:
 	volume_abort(&r);
 	upload_abort(r.up);

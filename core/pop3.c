@@ -1004,8 +1004,8 @@ fail:
 }
 
 enum pv_code
-pop3_dele(struct pop3 *p, const size_t *nums, size_t n, size_t *ndeleted,
-    struct pv_err *err)
+pop3_dele(struct pop3 *p, const size_t *nums, size_t n, bool *refused,
+    size_t *ndeleted, struct pv_err *err)
 {
 	size_t sent = 0, done = 0, ok = 0;
 	char what[POP3_CMD_MAX], shown[POP3_TEXT_MAX];
@@ -1028,6 +1028,7 @@ pop3_dele(struct pop3 *p, const size_t *nums, size_t n, size_t *ndeleted,
 		rc = read_status(p, what, &st, err);
 		if (rc != PV_OK)
 			goto fail;
+		refused[done] = !st.ok;
 		if (st.ok) {
 			ok++;
 		} else {

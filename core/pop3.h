@@ -92,9 +92,10 @@ enum pv_code pop3_retr(struct pop3 *p, const size_t *nums, size_t n,
 
 /* DELE nums[0..n), pipelined.  Marks only: nothing is deleted before a
  * successful pop3_quit().  *ndeleted counts +OK answers; a -ERR to one
- * DELE is logged and not counted (PV_OK still). */
+ * DELE is logged, not counted, and flagged in refused[i] (PV_OK still;
+ * refused has n entries). */
 enum pv_code pop3_dele(struct pop3 *p, const size_t *nums, size_t n,
-    size_t *ndeleted, struct pv_err *err);
+    bool *refused, size_t *ndeleted, struct pv_err *err);
 
 /* QUIT: the commit point (the server deletes what was marked), then free.
  * On failure the marks may or may not have taken effect; the session is
