@@ -722,6 +722,13 @@ open_error(struct net *c, CURLcode res, struct pv_err *err)
 			    "%s: connection closed by the server before the "
 			    "login completed",
 			    c->peer);
+		/* A greeting or CAPA line past libcurl's 300 KiB: the
+		 * server is broken, not the network. */
+		if (strstr(why, "Too large response") != NULL)
+			return pv_errf(err, PV_EPROTO,
+			    "%s: a line of the greeting or capabilities is too "
+			    "long (%s)",
+			    c->peer, why);
 		return pv_errf(err, PV_ENET, "%s: %s", c->peer, why);
 	}
 }

@@ -16,7 +16,7 @@ Events the server itself causes are logged as "1 !EVENT ...".
 Deletions take effect only when the server answered a QUIT: then the files of
 the messages marked with DELE are removed from --maildir.
 
-Faults (one per run; message numbers K count from 1):
+Faults (message numbers K count from 1; unrelated ones may be combined):
   --cut-after-bytes-in-retr K N  after N bytes of message K, close (FIN)
   --rst                          with --cut-after..: close with a reset
   --err-on-retr K [TEXT]         RETR K answers -ERR [SYS/TEMP] TEXT
@@ -30,6 +30,26 @@ Faults (one per run; message numbers K count from 1):
   --no-greeting                  accept, then never say anything
   --slow MS BPS                  a slow but healthy link: every answer
                                  starts MS ms late and flows at BPS bytes/s
+  --uidl K HEX                   message K's UIDL is these bytes (hex; any
+                                 byte, NUL and CR included); repeatable
+  --uidl-omit K                  the UIDL answers leave message K out
+                                 (STAT and LIST still count it); repeatable
+  --list-omit K                  the same for LIST; repeatable
+  --err-on-dele K [TEXT]         DELE K answers -ERR TEXT (not marked)
+  --endless-line WHERE           where a line never ends: --endless-bytes
+                                 of 'x' without CR LF, then silence (the
+                                 connection stays open until the client
+                                 leaves).  WHERE: greeting, capa (the
+                                 status of every CAPA), user (the answer to
+                                 USER), uidl-status, uidl (a listing line
+                                 after message 1's), retr-status
+  --endless-bytes N              how many bytes (default 50 MiB)
+
+Message bytes are served as stored: dot-stuffed at every line start (the
+first byte, and every byte after CR LF), bare CR, bare LF and NUL passed
+through.  A file that does not end with CR LF gets one before the ".", as
+Dovecot does, so what the client should archive is the file plus CR LF; an
+empty file is an empty message.
 """
 
 import argparse
@@ -43,6 +63,9 @@ import threading
 import time
 
 import fakeserver
+
+ENDLESS_AT = ("greeting", "capa", "user", "uidl-status", "uidl",
+              "retr-status")
 
 
 def parse_args():
@@ -67,7 +90,22 @@ def parse_args():
     p.add_argument("--no-uidl", action="store_true")
     p.add_argument("--no-greeting", action="store_true")
     p.add_argument("--slow", nargs=2, type=int, metavar=("MS", "BPS"))
-    return p.parse_args()
+    p.add_argument("--uidl", nargs=2, action="append", default=[],
+                   metavar=("K", "HEX"))
+    p.add_argument("--uidl-omit", type=int, action="append", default=[],
+                   metavar="K")
+    p.add_argument("--list-omit", type=int, action="append", default=[],
+                   metavar="K")
+    p.add_argument("--err-on-dele", nargs="+", metavar="K [TEXT]")
+    p.add_argument("--endless-line", choices=ENDLESS_AT)
+    p.add_argument("--endless-bytes", type=int, default=50 << 20,
+                   metavar="N")
+    a = p.parse_args()
+    try:
+        a.uidl = {int(k): bytes.fromhex(h) for k, h in a.uidl}
+    except ValueError:
+        p.error("--uidl K HEX: K a number, HEX an even number of hex digits")
+    return a
 
 
 ARGS = None
@@ -88,10 +126,13 @@ def load_mailbox():
         path = os.path.join(ARGS.maildir, n)
         with open(path, "rb") as f:
             data = f.read()
-        uidl = hashlib.sha256(n.encode()).hexdigest()[:16]
+        uidl = hashlib.sha256(n.encode()).hexdigest()[:16].encode()
         msgs.append({"path": path, "data": data, "uidl": uidl})
     if ARGS.dup_uidl and len(msgs) >= 2:
         msgs[1]["uidl"] = msgs[0]["uidl"]
+    for k, u in ARGS.uidl.items():
+        if 1 <= k <= len(msgs):
+            msgs[k - 1]["uidl"] = u
     return msgs
 
 
@@ -145,6 +186,21 @@ class Session:
             self.buf += chunk
         ln, self.buf = self.buf.split(b"\n", 1)
         return ln.rstrip(b"\r").decode("utf-8", "replace")
+
+    def endless(self, where):
+        """If the fault is here: a line that never ends, then silence."""
+        if ARGS.endless_line != where:
+            return
+        log(self.num, "!ENDLESS %s %d" % (where, ARGS.endless_bytes))
+        chunk = b"x" * 65536
+        left = ARGS.endless_bytes
+        while left > 0:
+            self.sock.sendall(chunk[:left])
+            left -= min(left, len(chunk))
+        log(self.num, "!ENDLESS sent")
+        while True:
+            if not self.sock.recv(65536):
+                raise Closed()
 
     def close(self, how):
         log(self.num, "!CLOSE " + how)
@@ -218,6 +274,7 @@ class Session:
             while self.sock.recv(65536):
                 pass  # read and say nothing, until the client leaves
             raise Closed()
+        self.endless("greeting")
         self.line("+OK hostile POP3 ready")
         while True:
             ln = self.readline()
@@ -231,6 +288,7 @@ class Session:
             else:
                 log(self.num, ln)
             if cmd == "CAPA":
+                self.endless("capa")
                 self.line("+OK capabilities follow")
                 caps = ["USER", "PIPELINING", "SASL PLAIN", "RESP-CODES",
                         "AUTH-RESP-CODE"]
@@ -257,6 +315,7 @@ class Session:
                 self.line("+OK")
             elif not self.authed:
                 if cmd == "USER" and arg:
+                    self.endless("user")
                     self.user = arg[0]
                     self.line("+OK")
                 elif cmd == "PASS":
@@ -291,26 +350,41 @@ class Session:
                 if cmd == "UIDL" and ARGS.no_uidl:
                     self.line("-ERR UIDL not supported")
                     continue
+                if cmd == "UIDL":
+                    self.endless("uidl-status")
+
                 def item(k):
-                    return str(self.size_of(k)) if cmd == "LIST" \
+                    return str(self.size_of(k)).encode() if cmd == "LIST" \
                         else self.msgs[k - 1]["uidl"]
+
+                def listed(k):
+                    omit = ARGS.uidl_omit if cmd == "UIDL" \
+                        else ARGS.list_omit
+                    return k not in self.deleted and k not in omit
                 if arg:
                     k = self.msg(arg[0])
-                    if k is None:
+                    if k is None or not listed(k):
                         self.line("-ERR no such message")
                     else:
-                        self.line("+OK %d %s" % (k, item(k)))
+                        self.send(b"+OK %d %s\r\n" % (k, item(k)))
                     continue
                 out = [b"+OK\r\n"]
                 for k in range(1, len(self.msgs) + 1):
-                    if k not in self.deleted:
-                        out.append(("%d %s\r\n" % (k, item(k))).encode())
+                    if listed(k):
+                        out.append(b"%d %s\r\n" % (k, item(k)))
+                    if k == 1 and cmd == "UIDL" and \
+                            ARGS.endless_line == "uidl":
+                        self.send(b"".join(out))
+                        out = []
+                        self.endless("uidl")
                 out.append(b".\r\n")
                 self.send(b"".join(out))
             elif cmd == "RETR":
                 k = self.msg(arg[0] if arg else None)
                 if k is None:
                     self.line("-ERR no such message")
+                elif ARGS.endless_line == "retr-status":
+                    self.endless("retr-status")
                 elif ARGS.err_on_retr and int(ARGS.err_on_retr[0]) == k:
                     text = " ".join(ARGS.err_on_retr[1:]) or \
                         "temporary failure"
@@ -321,6 +395,11 @@ class Session:
                 k = self.msg(arg[0] if arg else None)
                 if k is None:
                     self.line("-ERR no such message")
+                elif ARGS.err_on_dele and int(ARGS.err_on_dele[0]) == k:
+                    text = " ".join(ARGS.err_on_dele[1:]) or \
+                        "cannot delete that message"
+                    self.line("-ERR " + text)
+                    log(self.num, "!DELE-REFUSED %d" % k)
                 else:
                     self.deleted.add(k)
                     self.line("+OK marked")
