@@ -945,8 +945,8 @@ delete_and_quit(struct run *r, size_t *nrefused, struct pv_err *err)
 		rc = store_begin(e->st, err);
 		for (i = 0; i < n && rc == PV_OK; i++)
 			if (!refused[i])
-				rc = store_msg_deleted(e->st, a->name,
-				    uidls[i], lens[i], e->o.now, err);
+				rc = store_msg_deleted(e->st, a->name, uidls[i],
+				    lens[i], e->o.now, err);
 		if (rc == PV_OK)
 			rc = store_commit(e->st, err);
 		else
