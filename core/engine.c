@@ -672,6 +672,11 @@ target_done(void *arg, const struct upload_item *ui,
 	enum pv_code rc;
 
 	if (res->outcome == UPLOAD_FAILED) {
+		if (res->target_wide) {
+			/* named once, in the run's error */
+			r->s->failed++;
+			return PV_OK;
+		}
 		log_warnx(
 		    "account %s: message %zu (UIDL %s, Message-ID %s, %llu bytes) not uploaded: %s; left on the server",
 		    r->a->name, it->num, uidl_shown(r, it),

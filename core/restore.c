@@ -252,7 +252,7 @@ on_done(void *arg, const struct upload_item *ui, const struct upload_res *res,
 {
 	(void)arg;
 	(void)err;
-	if (res->outcome == UPLOAD_FAILED)
+	if (res->outcome == UPLOAD_FAILED && !res->target_wide)
 		log_warnx(
 		    "message %s (Message-ID %s, %llu bytes) not restored: %s",
 		    ui->sha256,

@@ -932,6 +932,7 @@ upload_flush(struct upload *u, struct pv_err *err)
 		memset(&res, 0, sizeof(res));
 		res.outcome = UPLOAD_FAILED;
 		res.text = q->text;
+		res.target_wide = q->res.scope != IMAP_SCOPE_MSG;
 		u->stats.failed++;
 		rc = u->done(u->arg, &q->it, &res, err);
 	}

@@ -61,6 +61,9 @@ struct upload_res {
 	enum upload_outcome outcome;
 	uint32_t uid;     /* 0 if unknown */
 	const char *text; /* FAILED: why (sanitized server text) */
+	/* FAILED because the whole target refused (over quota, a BAD): the
+	 * run's error says it once; callers need not name each message. */
+	bool target_wide;
 };
 
 /* done() is called once per offered item, from upload_flush(): for
