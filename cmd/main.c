@@ -114,6 +114,9 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
+	/* The terminal going away (an ssh session closed mid-migration)
+	 * stops the run cleanly too, rather than killing it mid-step. */
+	(void)sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 
