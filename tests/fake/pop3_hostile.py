@@ -28,6 +28,7 @@ Faults (message numbers K count from 1; unrelated ones may be combined):
   --drop-before-quit             close on QUIT without answering it
   --no-uidl                      UIDL answered -ERR
   --no-greeting                  accept, then never say anything
+  --greeting-err TEXT            greet with "-ERR TEXT", then close
   --slow MS BPS                  a slow but healthy link: every answer
                                  starts MS ms late and flows at BPS bytes/s
   --uidl K HEX                   message K's UIDL is these bytes (hex; any
@@ -89,6 +90,7 @@ def parse_args():
     p.add_argument("--drop-before-quit", action="store_true")
     p.add_argument("--no-uidl", action="store_true")
     p.add_argument("--no-greeting", action="store_true")
+    p.add_argument("--greeting-err", metavar="TEXT")
     p.add_argument("--slow", nargs=2, type=int, metavar=("MS", "BPS"))
     p.add_argument("--uidl", nargs=2, action="append", default=[],
                    metavar=("K", "HEX"))
@@ -275,6 +277,10 @@ class Session:
                 pass  # read and say nothing, until the client leaves
             raise Closed()
         self.endless("greeting")
+        if ARGS.greeting_err is not None:
+            log(self.num, "!GREETING-ERR")
+            self.line("-ERR " + ARGS.greeting_err)
+            raise Closed()
         self.line("+OK hostile POP3 ready")
         while True:
             ln = self.readline()
