@@ -580,18 +580,16 @@ host_ok(const char *h)
 static bool
 mech_ok(const char *m)
 {
-	size_t i, n = strlen(m);
+	/* The SASL mechanisms libcurl implements: a name it does not know
+	 * would be refused only after connecting. */
+	static const char *const known[] = {"PLAIN", "LOGIN", "CRAM-MD5",
+	    "DIGEST-MD5", "NTLM", "GSSAPI", "EXTERNAL", "XOAUTH2",
+	    "OAUTHBEARER"};
 
-	if (n == 0 || n > 32)
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)m[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		        (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-			return false;
-	}
-	return true;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcasecmp(m, known[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Did the TLS handshake fail because the connection went away (reset,
@@ -787,8 +785,11 @@ net_open(const struct net_conf *conf, struct net **out, struct pv_err *err)
 				    "bad auth mechanism");
 		} else {
 			return pv_errf(err, PV_ECONFIG,
-			    "%s: auth mechanism \"%s\" is not usable here",
-			    conf->host, conf->auth);
+			    "%s: auth mechanism \"%s\" is not usable here "
+			    "(PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, NTLM, GSSAPI, "
+			    "EXTERNAL, XOAUTH2, OAUTHBEARER%s, or * for any)",
+			    conf->host, conf->auth,
+			    conf->proto == NET_POP3 ? ", USER, APOP" : "");
 		}
 	}
 	if (own_login && (!cred_ok(conf->user) || !cred_ok(conf->password)))

@@ -14,7 +14,8 @@
 #    one that does not exist: 78, one line.  Nothing is created (no state,
 #    nothing in the archive).
 #  - found when the account runs, still before connecting: no password
-#    anywhere, a malformed auth mechanism: 78, one line naming the account.
+#    anywhere, a malformed or unknown auth mechanism: 78, one line naming the
+#    account.
 #  - command lines: unknown commands and options, bad values, conflicting
 #    options, --delete without a destination (backup without an archive,
 #    migrate without a target), a target option given to backup, a
@@ -252,8 +253,15 @@ state $TEST_TMP/late-state.db
 account bad
 from $SRC
 EOF
-# (A well-formed but unknown name such as BOGUS is the server's to refuse:
-# libcurl asks for it after connecting.)
+late unknown-auth ".*auth mechanism \"BOGUS\" is not usable here \(PLAIN, LOGIN" <<EOF
+defaults
+archive $ARCH
+state $TEST_TMP/late-state.db
+account bad
+from $SRC
+password pw
+auth BOGUS
+EOF
 late bad-auth ".*auth mechanism \"PLAIN,LOGIN\" is not usable" <<EOF
 defaults
 archive $ARCH
