@@ -18,6 +18,16 @@ struct config_account;
 struct config_target;
 struct net_conf;
 
+/* The version of the JSON that --json prints (docs/REPORTS.md,
+ * docs/popvault-report.schema.json): "schema_version" in every object.
+ * Raised only for a change that can break a reader (a field removed,
+ * renamed or given another type); new fields keep it. */
+#define CMD_JSON_SCHEMA_VERSION 1
+
+/* --log-format FORMAT: a global option, also taken after the command
+ * (each command's option table has it with this value). */
+#define CMD_OPT_LOG_FORMAT 512
+
 struct globals {
 	const char *config_path; /* -C; NULL: the default if it exists */
 	volatile sig_atomic_t *abort;
@@ -83,8 +93,8 @@ int cmd_common_option(int ch, const char *arg, void (*usage)(FILE *fp));
 /* --target-window N: 1..1000, else false after a message. */
 bool cmd_parse_window(const char *s, unsigned *out);
 
-/* -v, -q and -d given after the command: same meaning as before it.
- * Returns false (after a message) on a bad -d argument. */
+/* -v, -q, -d and --log-format given after the command: same meaning as
+ * before it.  Returns false (after a message) on a bad argument. */
 bool cmd_log_option(int c, const char *arg);
 
 /* JSON string (with quotes) on fp; bytes that are not printable ASCII are
@@ -96,5 +106,12 @@ const char *cmd_human(uint64_t bytes, char *buf, size_t cap);
 
 /* Seconds since the epoch now. */
 int64_t cmd_now(void);
+
+/* Milliseconds of a monotonic clock, for durations. */
+int64_t cmd_mono_ms(void);
+
+/* A time as a JSON string in RFC 3339 UTC ("2026-11-23T02:15:00Z"), or
+ * null for 0. */
+void cmd_json_time(FILE *fp, int64_t t);
 
 #endif /* PV_CMD_H */

@@ -82,6 +82,7 @@ static const struct option opts[] = {
     {"target-password-file", required_argument, NULL, OPT_TPWFILE},
     {"target-password-command", required_argument, NULL, OPT_TPWCMD},
     {"target-window", required_argument, NULL, OPT_TWINDOW},
+    {"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -159,39 +160,48 @@ struct acct_result {
 	struct engine_stats s;
 	enum pv_code code;
 	char error[PV_ERR_MAX];
-	int64_t started, ended;
+	int64_t started, ended; /* unix seconds */
+	int64_t ms;             /* how long it took */
+	bool ran;               /* false: the run stopped before it */
 };
 
+/* The account's status word in the table and the JSON. */
+static const char *
+status_name(const struct acct_result *r)
+{
+	return r->ran ? pv_codename(r->code) : "skipped";
+}
+
 static void
-print_json(const struct acct_result *res, size_t n, int status, bool dry)
+print_json(const struct acct_result *res, size_t n, int status, bool dry,
+    int64_t started)
 {
 	size_t i;
 
 	printf(
-	    "{\"command\":\"%s\",\"dry_run\":%s,\"ok\":%s,\"exit\":%d,\"accounts\":[",
-	    cmdname, dry ? "true" : "false", status == EX_OK ? "true" : "false",
-	    status);
+	    "{\"schema_version\":%d,\"command\":\"%s\",\"version\":\"%s\",\"dry_run\":%s,\"ok\":%s,\"exit\":%d,\"started\":",
+	    CMD_JSON_SCHEMA_VERSION, cmdname, PV_VERSION,
+	    dry ? "true" : "false", status == EX_OK ? "true" : "false", status);
+	cmd_json_time(stdout, started);
+	printf(",\"accounts\":[");
 	for (i = 0; i < n; i++) {
 		const struct acct_result *r = &res[i];
 
 		printf("%s{\"account\":", i ? "," : "");
 		cmd_json_str(stdout, r->name);
 		printf(
-		    ",\"status\":\"%s\",\"seen\":%llu,\"known\":%llu,\"fetched\":%llu,\"stored\":%llu,\"duplicates\":%llu,\"deleted\":%llu,\"failed\":%llu,\"bytes\":%llu,\"volumes\":%llu,\"duration_ms\":%lld",
-		    pv_codename(r->code), (unsigned long long)r->s.seen,
+		    ",\"status\":\"%s\",\"seen\":%llu,\"known\":%llu,\"fetched\":%llu,\"stored\":%llu,\"duplicates\":%llu,\"uploaded\":%llu,\"present\":%llu,\"deleted\":%llu,\"failed\":%llu,\"bytes\":%llu,\"volumes\":%llu,\"duration_ms\":%lld",
+		    status_name(r), (unsigned long long)r->s.seen,
 		    (unsigned long long)r->s.known,
 		    (unsigned long long)r->s.fetched,
 		    (unsigned long long)r->s.stored,
 		    (unsigned long long)r->s.dups,
+		    (unsigned long long)r->s.uploaded,
+		    (unsigned long long)r->s.present,
 		    (unsigned long long)r->s.deleted,
 		    (unsigned long long)r->s.failed,
 		    (unsigned long long)r->s.bytes,
-		    (unsigned long long)r->s.volumes,
-		    (long long)(r->ended - r->started) * 1000);
-		if (strcmp(cmdname, "migrate") == 0)
-			printf(",\"uploaded\":%llu,\"present\":%llu",
-			    (unsigned long long)r->s.uploaded,
-			    (unsigned long long)r->s.present);
+		    (unsigned long long)r->s.volumes, (long long)r->ms);
 		if (dry)
 			printf(
 			    ",\"would_fetch\":%llu,\"would_fetch_bytes\":%llu,\"would_delete\":%llu",
@@ -199,7 +209,10 @@ print_json(const struct acct_result *res, size_t n, int status, bool dry)
 			    (unsigned long long)r->s.would_fetch_bytes,
 			    (unsigned long long)r->s.would_delete);
 		printf(",\"error\":");
-		cmd_json_str(stdout, r->code == PV_OK ? NULL : r->error);
+		cmd_json_str(stdout,
+		    !r->ran ? "not started: the run stopped before this account"
+		    : r->code == PV_OK ? NULL
+		                       : r->error);
 		printf("}");
 	}
 	printf("]}\n");
@@ -224,9 +237,10 @@ print_table(const struct acct_result *res, size_t n, bool dry)
 			    cmd_human(res[i].s.would_fetch_bytes, hb,
 			        sizeof(hb)),
 			    (unsigned long long)res[i].s.would_delete,
-			    res[i].code == PV_OK ? "" : "  ",
-			    res[i].code == PV_OK ? ""
-			                         : pv_codename(res[i].code));
+			    res[i].ran && res[i].code == PV_OK ? "" : "  ",
+			    res[i].ran && res[i].code == PV_OK
+			        ? ""
+			        : status_name(&res[i]));
 		return;
 	}
 	if (strcmp(cmdname, "migrate") == 0) {
@@ -244,7 +258,7 @@ print_table(const struct acct_result *res, size_t n, bool dry)
 			    (unsigned long long)res[i].s.deleted,
 			    (unsigned long long)res[i].s.failed,
 			    cmd_human(res[i].s.bytes, hb, sizeof(hb)),
-			    pv_codename(res[i].code));
+			    status_name(&res[i]));
 		return;
 	}
 	printf("%-*s %7s %7s %7s %6s %7s %6s %10s  %s\n", (int)w, "ACCOUNT",
@@ -259,7 +273,7 @@ print_table(const struct acct_result *res, size_t n, bool dry)
 		    (unsigned long long)res[i].s.deleted,
 		    (unsigned long long)res[i].s.failed,
 		    cmd_human(res[i].s.bytes, hb, sizeof(hb)),
-		    pv_codename(res[i].code));
+		    status_name(&res[i]));
 }
 
 /* Tell the account's outcome on stderr: one line, also for cron mail. */
@@ -404,7 +418,9 @@ pool_account(struct pool *p, struct engine *eng, struct store *st,
 	char *pw = NULL;
 	enum pv_code rc;
 
+	r->ran = true;
 	r->started = cmd_now();
+	r->ms = cmd_mono_ms();
 	if (*p->g->abort) {
 		rc = pv_errf(&err, PV_EABORT, "interrupted");
 	} else {
@@ -417,10 +433,11 @@ pool_account(struct pool *p, struct engine *eng, struct store *st,
 	}
 	xfree_secret(pw);
 	r->ended = cmd_now();
+	r->ms = cmd_mono_ms() - r->ms;
 	r->code = rc;
 	if (rc != PV_OK) {
 		memcpy(r->error, err.msg, sizeof(r->error));
-		log_warnx("account %s: %s", a->name, err.msg);
+		log_errorx("account %s: %s", a->name, err.msg);
 	}
 	report(r, p->o->dry);
 	if (!p->o->dry) {
@@ -492,7 +509,7 @@ worker_main(void *arg)
 	struct pv_err err;
 
 	if (store_open_more(p->st, &st, &err) != PV_OK) {
-		log_warnx("%s", err.msg);
+		log_errorx("%s", err.msg);
 		pthread_mutex_lock(&p->mu);
 		if (pv_severity(err.code) > pv_severity(p->worst))
 			p->worst = err.code;
@@ -769,7 +786,7 @@ run(int argc, char **argv, struct globals *g)
 	if (rc == PV_OK)
 		rc = config_finish(&cfg, &err);
 	if (rc != PV_OK) {
-		fprintf(stderr, "popvault: %s\n", err.msg);
+		log_errorx("%s", err.msg);
 		status = pv_exitcode(rc);
 		goto out_early;
 	}
@@ -798,7 +815,7 @@ run(int argc, char **argv, struct globals *g)
 			rc = cmd_target_password(o.tpwfile, o.tpwcmd, &tpw,
 			    &err);
 		if (rc != PV_OK) {
-			fprintf(stderr, "popvault: %s\n", err.msg);
+			log_errorx("%s", err.msg);
 			status = pv_exitcode(rc);
 			goto out_early;
 		}
@@ -838,7 +855,8 @@ run(int argc, char **argv, struct globals *g)
 	eo.cfg = &cfg;
 	eo.dry_run = o.dry;
 	eo.abort = g->abort;
-	eo.progress = true;
+	/* No live line where stderr is a log (the syslog format). */
+	eo.progress = log_get_format() == LOG_FORMAT_TEXT;
 	eo.now = cmd_now();
 	env = getenv("POPVAULT_TEST_STOP_AFTER");
 	if (env != NULL)
@@ -863,7 +881,7 @@ run(int argc, char **argv, struct globals *g)
 	if (rc == PV_OK && !o.dry)
 		rc = store_run_begin(st, cmdname, eo.now, &run_id, &err);
 	if (rc != PV_OK) {
-		fprintf(stderr, "popvault: %s\n", err.msg);
+		log_errorx("%s", err.msg);
 		status = pv_exitcode(rc);
 		goto out;
 	}
@@ -891,18 +909,24 @@ run(int argc, char **argv, struct globals *g)
 	pool.n = nres;
 	pool.jobs = jobs_for(&cfg, &o, migrate, nres);
 	worst = pool_run(&pool, eng);
+	/* One line for every account, also those never started. */
+	for (i = 0; i < nres; i++)
+		if (!res[i].ran)
+			log_warnx(
+			    "account %s: not started: the run stopped before it",
+			    res[i].name);
 	if (!o.dry) {
 		struct pv_err e2;
 
 		if (store_run_end(st, run_id, cmd_now(), pv_codename(worst),
 		        &e2) != PV_OK) {
-			fprintf(stderr, "popvault: %s\n", e2.msg);
+			log_errorx("%s", e2.msg);
 			worst = PV_EIO;
 		}
 	}
 	status = pv_exitcode(worst);
 	if (o.json)
-		print_json(res, nres, status, o.dry);
+		print_json(res, nres, status, o.dry, eo.now);
 	else
 		print_table(res, nres, o.dry);
 out:

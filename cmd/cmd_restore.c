@@ -56,6 +56,7 @@ static const struct option opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"target-window", required_argument, NULL, OPT_TWINDOW},
+    {"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -144,6 +145,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 	bool plaintext = false, json = false;
 	enum pv_code rc = PV_OK;
 	int64_t run_id = 0, started = cmd_now(), d;
+	int64_t t0 = cmd_mono_ms();
 	int ch, status = EX_OK;
 	unsigned window = 0;
 	const char *env;
@@ -260,7 +262,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 	}
 	rc = cmd_locations(&cfg, config_path, archive_opt, state_opt, &err);
 	if (rc != PV_OK) {
-		fprintf(stderr, "popvault: restore: %s\n", err.msg);
+		log_errorx("restore: %s", err.msg);
 		status = pv_exitcode(rc);
 		goto out;
 	}
@@ -282,7 +284,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 	if (rc == PV_OK)
 		rc = store_run_begin(st, "restore", started, &run_id, &err);
 	if (rc != PV_OK) {
-		fprintf(stderr, "popvault: restore: %s\n", err.msg);
+		log_errorx("restore: %s", err.msg);
 		status = pv_exitcode(rc);
 		goto out;
 	}
@@ -302,7 +304,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 	}
 	rc = restore_run(st, cfg.archive, &f, &uc, g->abort, &s, &err);
 	if (rc != PV_OK)
-		fprintf(stderr, "popvault: restore: %s\n", err.msg);
+		log_errorx("restore: %s", err.msg);
 	log_info(
 	    "restore: %llu volume(s) read, %llu message(s) selected, %llu uploaded, %llu already in the target, %llu failed",
 	    (unsigned long long)s.volumes, (unsigned long long)s.selected,
@@ -314,15 +316,19 @@ cmd_restore(int argc, char **argv, struct globals *g)
 
 		if (store_run_end(st, run_id, cmd_now(), pv_codename(rc),
 		        &e2) != PV_OK) {
-			fprintf(stderr, "popvault: %s\n", e2.msg);
+			log_errorx("%s", e2.msg);
 			if (status == EX_OK)
 				status = pv_exitcode(PV_EIO);
 		}
 	}
 	if (json) {
 		printf(
-		    "{\"command\":\"restore\",\"ok\":%s,\"exit\":%d,\"archive\":",
-		    status == EX_OK ? "true" : "false", status);
+		    "{\"schema_version\":%d,\"command\":\"restore\",\"ok\":%s,\"exit\":%d,\"started\":",
+		    CMD_JSON_SCHEMA_VERSION, status == EX_OK ? "true" : "false",
+		    status);
+		cmd_json_time(stdout, started);
+		printf(",\"duration_ms\":%lld,\"archive\":",
+		    (long long)(cmd_mono_ms() - t0));
 		cmd_json_str(stdout, cfg.archive);
 		printf(",\"folder\":");
 		cmd_json_str(stdout, tgt.folder);

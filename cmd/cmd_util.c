@@ -214,6 +214,7 @@ cmd_common_option(int ch, const char *arg, void (*usage)(FILE *fp))
 	case 'v':
 	case 'q':
 	case 'd':
+	case CMD_OPT_LOG_FORMAT:
 		return cmd_log_option(ch, arg) ? -1 : EX_USAGE;
 	case 'h':
 		usage(stdout);
@@ -300,6 +301,31 @@ cmd_now(void)
 	return (int64_t)time(NULL);
 }
 
+int64_t
+cmd_mono_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return cmd_now() * 1000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+cmd_json_time(FILE *fp, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char b[32];
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		fputs("null", fp);
+		return;
+	}
+	fprintf(fp, "\"%s\"", b);
+}
+
 bool
 cmd_log_option(int c, const char *arg)
 {
@@ -322,6 +348,18 @@ cmd_log_option(int c, const char *arg)
 		}
 		log_init(log_verbosity(), log_debug_mask() | cats);
 		return true;
+	case CMD_OPT_LOG_FORMAT: {
+		enum log_format f;
+
+		if (!log_parse_format(arg, &f)) {
+			fprintf(stderr,
+			    "popvault: --log-format: '%s': give text or syslog\n",
+			    arg);
+			return false;
+		}
+		log_set_format(f);
+		return true;
+	}
 	default:
 		return false;
 	}

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "log.h"
 #include "net.h"
 #include "store.h"
 #include "text.h"
@@ -45,6 +46,7 @@ static const struct option opts[] = {
     {"allow-plaintext", no_argument, NULL, OPT_PLAINTEXT},
     {"target-password-file", required_argument, NULL, OPT_TPWFILE},
     {"target-password-command", required_argument, NULL, OPT_TPWCMD},
+    {"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -95,8 +97,8 @@ on_upload(void *arg, const char *sha256, const char *message_id, bool present,
 	struct tcheck *t = arg;
 
 	if (!present)
-		fprintf(stderr,
-		    "popvault: verify: error: message %s (Message-ID %s) missing from target folder %s\n",
+		log_errorx(
+		    "verify: error: message %s (Message-ID %s) missing from target folder %s",
 		    sha256, message_id != NULL ? message_id : "none",
 		    t->folder);
 	if (t->n == t->cap) {
@@ -187,14 +189,17 @@ list_msg(void *arg, const struct store_msg *m, struct pv_err *err)
 
 static void
 print_json(const struct verify_report *r, const char *dir,
-    const char *state_path, const struct tcheck *t, struct store *list)
+    const char *state_path, const struct tcheck *t, struct store *list,
+    int status)
 {
 	const struct verify_volume *v;
 	const struct verify_account *a;
 	const struct verify_problem *p;
 	size_t i;
 
-	printf("{\"command\":\"verify\",\"archive\":");
+	printf("{\"schema_version\":%d,\"command\":\"verify\",\"exit\":%d,"
+	       "\"archive\":",
+	    CMD_JSON_SCHEMA_VERSION, status);
 	cmd_json_str(stdout, dir);
 	printf(",\"state\":");
 	cmd_json_str(stdout, r->with_state ? state_path : NULL);
@@ -249,7 +254,7 @@ print_json(const struct verify_report *r, const char *dir,
 
 		printf(",\"messages\":[");
 		if (store_msg_each(list, NULL, list_msg, &l, &err) != PV_OK)
-			fprintf(stderr, "popvault: verify: %s\n", err.msg);
+			log_errorx("verify: %s", err.msg);
 		printf("]");
 	}
 	printf("}\n");
@@ -366,7 +371,7 @@ cmd_verify(int argc, char **argv, struct globals *g)
 	}
 	rc = cmd_locations(&cfg, config_path, archive_opt, state_opt, &err);
 	if (rc != PV_OK) {
-		fprintf(stderr, "popvault: verify: %s\n", err.msg);
+		log_errorx("verify: %s", err.msg);
 		status = pv_exitcode(rc);
 		goto out;
 	}
@@ -386,8 +391,7 @@ cmd_verify(int argc, char **argv, struct globals *g)
 		    "no state at %s: --to checks what the state records as uploaded",
 		    state_path);
 	else if (rc == PV_OK && access(state_path, F_OK) != 0)
-		fprintf(stderr,
-		    "popvault: verify: no state at %s: checking the archive alone\n",
+		log_warnx("verify: no state at %s: checking the archive alone",
 		    state_path);
 	else if (rc == PV_OK)
 		rc = store_open(state_path, STORE_READONLY, &st, &err);
@@ -409,22 +413,30 @@ cmd_verify(int argc, char **argv, struct globals *g)
 			qsort(tc.m, tc.n, sizeof(*tc.m), cmp_tmsg);
 	}
 	if (rc != PV_OK) {
-		fprintf(stderr, "popvault: verify: %s\n", err.msg);
+		log_errorx("verify: %s", err.msg);
 		status = pv_exitcode(rc);
 		goto out;
 	}
-	for (i = 0; i < rep.nprobs; i++)
-		fprintf(stderr, "popvault: verify: %s: %s%s%s\n",
-		    rep.probs[i].warning ? "warning" : "error",
-		    rep.probs[i].volume != NULL ? rep.probs[i].volume : "",
-		    rep.probs[i].volume != NULL ? ": " : "",
-		    rep.probs[i].detail);
+	for (i = 0; i < rep.nprobs; i++) {
+		const struct verify_problem *p = &rep.probs[i];
+
+		if (p->warning)
+			log_warnx("verify: warning: %s%s%s",
+			    p->volume != NULL ? p->volume : "",
+			    p->volume != NULL ? ": " : "", p->detail);
+		else
+			log_errorx("verify: error: %s%s%s",
+			    p->volume != NULL ? p->volume : "",
+			    p->volume != NULL ? ": " : "", p->detail);
+	}
 	if (messages && st == NULL)
-		fprintf(stderr,
-		    "popvault: verify: --messages lists the state's messages: there is no state\n");
+		log_warnx(
+		    "verify: --messages lists the state's messages: there is no state");
+	if (rep.nerrors > 0 || tc.c.missing > 0)
+		status = EX_DATAERR;
 	if (json) {
 		print_json(&rep, cfg.archive, state_path, &tc,
-		    messages ? st : NULL);
+		    messages ? st : NULL, status);
 	} else {
 		print_table(&rep, cfg.archive, &tc);
 		if (messages && st != NULL) {
@@ -432,20 +444,19 @@ cmd_verify(int argc, char **argv, struct globals *g)
 
 			rc = store_msg_each(st, NULL, list_msg, &l, &err);
 			if (rc != PV_OK) {
-				fprintf(stderr, "popvault: verify: %s\n",
-				    err.msg);
+				log_errorx("verify: %s", err.msg);
 				status = pv_exitcode(rc);
 			}
 		}
 	}
 	if (rep.nerrors > 0) {
-		fprintf(stderr, "popvault: verify: %zu problem(s) in %s\n",
-		    rep.nerrors, cfg.archive);
+		log_errorx("verify: %zu problem(s) in %s", rep.nerrors,
+		    cfg.archive);
 		status = EX_DATAERR;
 	}
 	if (tc.c.missing > 0) {
-		fprintf(stderr,
-		    "popvault: verify: %llu of %llu uploaded message(s) missing from target folder %s\n",
+		log_errorx(
+		    "verify: %llu of %llu uploaded message(s) missing from target folder %s",
 		    (unsigned long long)tc.c.missing,
 		    (unsigned long long)tc.c.expected, tc.folder);
 		status = EX_DATAERR;

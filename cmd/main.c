@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -44,8 +46,29 @@ usage(FILE *fp)
 	    "  -v, --verbose      say more\n"
 	    "  -q, --quiet        only warnings and errors on stderr\n"
 	    "  -d, --debug CATS   protocol/debug trace: pop3,net,store,arc,engine or all\n"
+	    "      --log-format text|syslog\n"
+	    "                     syslog: \"<N>\" priorities for journald, no progress\n"
+	    "                     line (the default when stderr is the journal)\n"
 	    "      --version      print the version\n"
 	    "  -h, --help         this text; 'popvault COMMAND --help' for a command\n");
+}
+
+/* Is stderr the journal?  systemd sets JOURNAL_STREAM to "DEV:INODE" of
+ * the stream it connected stdout/stderr to (systemd.exec(5)); it is
+ * inherited by children whose stderr may be something else, so compare. */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+	int n = 0;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%n", &dev, &ino, &n) != 2 ||
+	    js[n] != '\0' || fstat(STDERR_FILENO, &sb) != 0)
+		return false;
+	return (unsigned long long)sb.st_dev == dev &&
+	       (unsigned long long)sb.st_ino == ino;
 }
 
 static void
@@ -63,6 +86,7 @@ main(int argc, char **argv)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"debug", required_argument, NULL, 'd'},
+	    {"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -71,6 +95,8 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int c, verbosity = 0, rc;
 	unsigned cats = 0;
+	enum log_format fmt =
+	    stderr_is_journal() ? LOG_FORMAT_SYSLOG : LOG_FORMAT_TEXT;
 	size_t i;
 
 	while ((c = getopt_long(argc, argv, "+C:vqd:h", opts, NULL)) != -1) {
@@ -92,6 +118,14 @@ main(int argc, char **argv)
 				return EX_USAGE;
 			}
 			break;
+		case CMD_OPT_LOG_FORMAT:
+			if (!log_parse_format(optarg, &fmt)) {
+				fprintf(stderr,
+				    "popvault: --log-format: '%s': give text or syslog\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'V':
 			printf("popvault %s\n", PV_VERSION);
 			return EX_OK;
@@ -104,6 +138,7 @@ main(int argc, char **argv)
 		}
 	}
 	log_init(verbosity, cats);
+	log_set_format(fmt);
 	if (optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;

@@ -14,6 +14,10 @@
 
 static int verbosity;
 static unsigned debug_mask;
+static enum log_format format;
+
+/* syslog(3) priorities, as sd-daemon(3) writes them. */
+enum { PRI_ERR = 3, PRI_WARNING = 4, PRI_INFO = 6, PRI_DEBUG = 7 };
 
 static const struct {
 	const char *name;
@@ -62,6 +66,30 @@ log_parse_cats(const char *s, unsigned *mask)
 	return true;
 }
 
+bool
+log_parse_format(const char *s, enum log_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = LOG_FORMAT_TEXT;
+	else if (strcmp(s, "syslog") == 0)
+		*out = LOG_FORMAT_SYSLOG;
+	else
+		return false;
+	return true;
+}
+
+void
+log_set_format(enum log_format f)
+{
+	format = f;
+}
+
+enum log_format
+log_get_format(void)
+{
+	return format;
+}
+
 int
 log_verbosity(void)
 {
@@ -80,24 +108,73 @@ log_debug_on(unsigned cat)
 	return (debug_mask & cat) != 0;
 }
 
-static void vlog(const char *fmt, va_list ap, const char *suffix)
-    PV_PRINTF(1, 0);
+static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
+    PV_PRINTF(2, 0);
+
+static void vlog_syslog(int pri, const char *fmt, va_list ap,
+    const char *suffix) PV_PRINTF(2, 0);
+
+/* The syslog format: "<N>" and the record on one line.  A record with a
+ * newline (text from a server, a file name) would be cut in two by
+ * journald, the second half without its priority. */
+static void
+vlog_syslog(int pri, const char *fmt, va_list ap, const char *suffix)
+{
+	char small[1024], *buf = small, *p;
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
+	if (n < 0) {
+		small[0] = '\0';
+	} else if ((size_t)n >= sizeof(small)) {
+		/* Long trace lines; truncated if memory is short. */
+		buf = malloc((size_t)n + 1);
+		if (buf != NULL)
+			(void)vsnprintf(buf, (size_t)n + 1, fmt, ap);
+		else
+			buf = small;
+	}
+	for (p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	fprintf(stderr, "<%d>%s%s%s\n", pri, buf, suffix != NULL ? ": " : "",
+	    suffix != NULL ? suffix : "");
+	if (buf != small)
+		free(buf);
+}
 
 static void
-vlog(const char *fmt, va_list ap, const char *suffix)
+vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	int saved = errno;
 
 	/* One line at a time, whole, when accounts run in threads. */
 	flockfile(stderr);
-	fputs("popvault: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	if (suffix != NULL)
-		fprintf(stderr, ": %s", suffix);
-	fputc('\n', stderr);
+	if (format == LOG_FORMAT_SYSLOG) {
+		vlog_syslog(pri, fmt, ap, suffix);
+	} else {
+		fputs("popvault: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		if (suffix != NULL)
+			fprintf(stderr, ": %s", suffix);
+		fputc('\n', stderr);
+	}
 	fflush(stderr);
 	funlockfile(stderr);
 	errno = saved;
+}
+
+void
+log_errorx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(PRI_ERR, fmt, ap, NULL);
+	va_end(ap);
 }
 
 void
@@ -107,7 +184,7 @@ log_warn(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, strerror(saved));
+	vlog(PRI_WARNING, fmt, ap, strerror(saved));
 	va_end(ap);
 	errno = saved;
 }
@@ -118,7 +195,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(PRI_WARNING, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -130,7 +207,7 @@ log_info(const char *fmt, ...)
 	if (verbosity < 0)
 		return;
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(PRI_INFO, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -142,7 +219,7 @@ log_verbose(const char *fmt, ...)
 	if (verbosity < 1)
 		return;
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(PRI_INFO, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -154,7 +231,7 @@ log_debug(unsigned cat, const char *fmt, ...)
 	if ((debug_mask & cat) == 0)
 		return;
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(PRI_DEBUG, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -165,7 +242,7 @@ fatal(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, strerror(saved));
+	vlog(PRI_ERR, fmt, ap, strerror(saved));
 	va_end(ap);
 	exit(EX_SOFTWARE);
 }
@@ -176,7 +253,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
+	vlog(PRI_ERR, fmt, ap, NULL);
 	va_end(ap);
 	exit(EX_SOFTWARE);
 }

@@ -343,6 +343,9 @@ static const char *const stmt_sql[S_COUNT] = {
         "    ORDER BY r.ended DESC, r.run_id DESC LIMIT 1), 0), "
         "  (SELECT r.error FROM run_accounts AS r "
         "    WHERE r.account = a.account AND r.code <> 'ok' "
+        "    ORDER BY r.ended DESC, r.run_id DESC LIMIT 1), "
+        "  (SELECT r.code FROM run_accounts AS r "
+        "    WHERE r.account = a.account "
         "    ORDER BY r.ended DESC, r.run_id DESC LIMIT 1) "
         "FROM a LEFT JOIN m ON m.account = a.account ORDER BY a.account",
     /* Volumes first (k = 0), then messages grouped by account, so that a
@@ -2110,6 +2113,7 @@ store_status_each(struct store *st,
 		ss.last_ok = sqlite3_column_int64(s, 6);
 		ss.last_fail = sqlite3_column_int64(s, 7);
 		ss.last_error = (const char *)sqlite3_column_text(s, 8);
+		ss.last_code = (const char *)sqlite3_column_text(s, 9);
 		rc = cb(arg, &ss, err);
 		if (rc != PV_OK)
 			goto out;

@@ -227,8 +227,9 @@ enum pv_code store_run_end(struct store *st, int64_t run_id, int64_t ended,
 /* Per-account summary for `popvault status`: one call per account known
  * from messages or from runs (an account whose every run failed is
  * listed too), in account order.  last_ok/last_fail are the 'ended' of
- * its store_run_account rows.  A callback's non-OK code stops the walk
- * and is returned; the callback must not call store_status_each. */
+ * its store_run_account rows.  Strings are borrowed for the call.  A callback's
+ * non-OK code stops the walk and is returned; the callback must not call
+ * store_status_each. */
 struct store_status {
 	const char *account; /* borrowed for the callback */
 	uint64_t messages;   /* DONE message rows */
@@ -239,6 +240,11 @@ struct store_status {
 	int64_t last_ok;     /* end of the last run that completed it, or 0 */
 	int64_t last_fail;   /* end of the last run that failed it, or 0 */
 	const char *last_error; /* that failure's text, or NULL */
+	const char *last_code;  /* the outcome of its latest run ("ok", or
+	                           the failure's pv_codename); NULL: no run
+	                           recorded.  Latest: by end time, then by
+	                           run, so that a failure after a success in
+	                           the same second counts as the latest */
 };
 enum pv_code store_status_each(struct store *st,
     enum pv_code (

@@ -1,4 +1,5 @@
-# backup --json: one JSON document on stdout with the documented fields.
+# backup --json: one JSON document on stdout with the documented fields
+# (docs/REPORTS.md; t_json_schema.sh validates it against the schema).
 . "$IT_DIR/lib.sh"
 
 pw=pw-json-$RANDOM$RANDOM
@@ -11,15 +12,17 @@ bytes=$(cat "${files[@]:0:8}" | wc -c)
 ugood=$(url_pop3s "$good")
 ubad=$(url_pop3s "$bad")
 mkdir -p "$ARCH"
-fields="['account', 'status', 'seen', 'fetched', 'stored', 'duplicates', 'deleted', 'failed', 'bytes', 'duration_ms', 'error']"
+fields="['account', 'status', 'seen', 'fetched', 'stored', 'duplicates', 'uploaded', 'deleted', 'failed', 'bytes', 'duration_ms', 'error']"
 
 POPVAULT_PASSWORD=$pw backup --json --from "$ugood"
 expect_rc 0 "backup --json"
-json_check "$PV_OUT" "j['command'] == 'backup' and j['ok'] is True and j['exit'] == 0" \
+json_check "$PV_OUT" "j['schema_version'] == 1 and j['command'] == 'backup' and j['ok'] is True and j['exit'] == 0" \
 	"top level of a good run"
+json_check "$PV_OUT" "isinstance(j['version'], str) and j['started'].endswith('Z') and 'T' in j['started']" \
+	"version and start time (RFC 3339)"
 json_check "$PV_OUT" "len(j['accounts']) == 1 and all(k in j['accounts'][0] for k in $fields)" \
 	"account fields"
-json_check "$PV_OUT" "(lambda a: a['account'] == '$(account_of "$ugood")' and a['status'] == 'ok' and a['seen'] == 8 and a['fetched'] == 8 and a['stored'] == 8 and a['failed'] == 0 and a['duplicates'] == 0 and a['deleted'] == 0 and a['error'] is None)(j['accounts'][0])" \
+json_check "$PV_OUT" "(lambda a: a['account'] == '$(account_of "$ugood")' and a['status'] == 'ok' and a['seen'] == 8 and a['fetched'] == 8 and a['stored'] == 8 and a['failed'] == 0 and a['duplicates'] == 0 and a['uploaded'] == 0 and a['deleted'] == 0 and a['error'] is None)(j['accounts'][0])" \
 	"account values of a good run"
 json_check "$PV_OUT" "$bytes <= j['accounts'][0]['bytes'] <= $bytes * 1.05 + 4096" \
 	"bytes (messages hold $bytes)"

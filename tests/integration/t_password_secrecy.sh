@@ -1,6 +1,8 @@
 # The password is never in any process's argv and never in popvault's
 # output, even at -v -d all, for each password source and for a wrong
-# password; never in the state db or a volume.
+# password; never in the state db or a volume.  The same in the syslog
+# log format (--log-format syslog, or stderr being the journal), where
+# every stderr line carries a priority.
 . "$IT_DIR/lib.sh"
 
 u=$(new_account a)
@@ -118,4 +120,59 @@ rc=$?
 grep -q 'APPEND' "$TEST_TMP/mig.err" || fail "-d all did not trace the IMAP side"
 assert_no_secret "$mpw" "$m" "$TEST_TMP/mig.out" "$TEST_TMP/mig.err" "$STATE.migrate"
 assert_no_secret "$tpw" "$t" "$TEST_TMP/mig.out" "$TEST_TMP/mig.err" "$STATE.migrate"
+# The syslog format at -v -d all: every line "<N>...", no "popvault: "
+# prefix and no progress line, and still no password (source and target).
+# assert_syslog FILE WHAT: every line of FILE starts with a priority.
+assert_syslog() {
+	[ -s "$1" ] || fail "$2: nothing on stderr"
+	if grep -avqE '^<[0-7]>' "$1"; then
+		grep -avnE '^<[0-7]>' "$1" | head -n 5 | sed 's/^/    | /'
+		fail "$2: stderr lines without a syslog priority"
+	fi
+	assert_grep "$1" '^<7>' "$2: the debug trace, at <7>"
+	assert_grep "$1" '^<6>account ' "$2: the account's line, at <6>"
+}
+POPVAULT_PASSWORD=$pw "$POPVAULT" -v -d all --log-format=syslog backup \
+	--archive "$ARCH" --state "$STATE.syslog" --cafile "$CA_FILE" \
+	--from "$url" </dev/null >"$TEST_TMP/sys.out" 2>"$TEST_TMP/sys.err"
+rc=$?
+[ "$rc" = 0 ] || {
+	show "$TEST_TMP/sys.err" 40
+	fail "backup --log-format=syslog at -v -d all: exit $rc"
+}
+assert_syslog "$TEST_TMP/sys.err" "backup --log-format=syslog"
+assert_no_secret "$pw" "$u" "$TEST_TMP/sys.out" "$TEST_TMP/sys.err"
+
+# A wrong password in that format: the failure at <3>, nothing echoed.
+POPVAULT_PASSWORD=$bad "$POPVAULT" -v -d all backup --log-format syslog \
+	--archive "$ARCH" --state "$STATE.sysbad" --cafile "$CA_FILE" \
+	--from "$url" </dev/null >"$TEST_TMP/sysbad.out" 2>"$TEST_TMP/sysbad.err"
+rc=$?
+[ "$rc" = 77 ] || fail "a wrong password (syslog format): expected exit 77, got $rc"
+assert_grep "$TEST_TMP/sysbad.err" "^<3>account $u@" "the failure at <3>, naming the account"
+assert_no_secret "$bad" "$u" "$TEST_TMP/sysbad.out" "$TEST_TMP/sysbad.err"
+
+# Automatic when stderr is the journal: JOURNAL_STREAM names its device
+# and inode (systemd.exec(5)).  migrate, both passwords.
+: >"$TEST_TMP/jmig.err"
+js=$(stat -c '%d:%i' "$TEST_TMP/jmig.err")
+JOURNAL_STREAM=$js POPVAULT_PASSWORD=$mpw POPVAULT_TARGET_PASSWORD=$tpw \
+	"$POPVAULT" -v -d all migrate --state "$STATE.jmigrate" \
+	--cafile "$CA_FILE" --from "$(url_pop3s "$m")" \
+	--to "$(url_imap "$t" Journal)" </dev/null >"$TEST_TMP/jmig.out" 2>>"$TEST_TMP/jmig.err"
+rc=$?
+[ "$rc" = 0 ] || {
+	show "$TEST_TMP/jmig.err" 40
+	fail "migrate with stderr the journal: exit $rc"
+}
+assert_syslog "$TEST_TMP/jmig.err" "migrate, JOURNAL_STREAM"
+grep -q 'APPEND' "$TEST_TMP/jmig.err" || fail "-d all did not trace the IMAP side (journal)"
+assert_no_secret "$mpw" "$m" "$TEST_TMP/jmig.out" "$TEST_TMP/jmig.err"
+assert_no_secret "$tpw" "$t" "$TEST_TMP/jmig.out" "$TEST_TMP/jmig.err"
+
+# JOURNAL_STREAM inherited, but stderr is elsewhere: the text format.
+JOURNAL_STREAM=$js POPVAULT_PASSWORD=$pw "$POPVAULT" backup --archive "$ARCH" \
+	--state "$STATE.syslog" --cafile "$CA_FILE" --from "$url" \
+	</dev/null >/dev/null 2>"$TEST_TMP/notj.err"
+assert_grep "$TEST_TMP/notj.err" "^popvault: account " "text format when stderr is not the journal"
 exit 0

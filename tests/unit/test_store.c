@@ -1379,6 +1379,7 @@ struct seen {
 	struct store_status s[8];
 	char names[8][32];
 	char errors[8][64];
+	char codes[8][16];
 };
 
 static enum pv_code
@@ -1393,6 +1394,8 @@ collect(void *arg, const struct store_status *s, struct pv_err *err)
 	(void)snprintf(c->names[c->n], 32, "%s", s->account);
 	(void)snprintf(c->errors[c->n], 64, "%s",
 	    s->last_error != NULL ? s->last_error : "(none)");
+	(void)snprintf(c->codes[c->n], 16, "%s",
+	    s->last_code != NULL ? s->last_code : "(none)");
 	c->n++;
 	return PV_OK;
 }
@@ -2307,27 +2310,67 @@ test_store_run_and_status_aggregates(void **state)
 	assert_int_equal(c.s[0].last_ok, 110);
 	assert_int_equal(c.s[0].last_fail, 210);
 	assert_string_equal(c.errors[0], "bad password");
+	assert_string_equal(c.codes[0], "auth");
 	assert_string_equal(c.names[1], "b");
 	assert_int_equal(c.s[1].messages, 0);
 	assert_int_equal(c.s[1].last_ok, 0);
 	assert_int_equal(c.s[1].last_fail, 220);
 	assert_string_equal(c.errors[1], "b: reset");
+	assert_string_equal(c.codes[1], "net");
 	assert_string_equal(c.names[2], "c"); /* only ever failed */
 	assert_int_equal(c.s[2].messages, 0);
 	assert_int_equal(c.s[2].newest, 0);
 	assert_int_equal(c.s[2].last_fail, 230);
 	assert_string_equal(c.errors[2], "c: bad cert");
+	assert_string_equal(c.codes[2], "tls");
 	assert_string_equal(c.names[3], "d");
 	assert_int_equal(c.s[3].messages, 0);
 	assert_int_equal(c.s[3].pending, 1);
 	assert_int_equal(c.s[3].last_ok, 0);
 	assert_int_equal(c.s[3].last_fail, 0);
 	assert_string_equal(c.errors[3], "(none)");
+	assert_string_equal(c.codes[3], "(none)"); /* no run recorded */
 
 	/* The callback's code stops the walk and comes back. */
 	assert_int_equal(store_status_each(st, stop_at_first, NULL, &err),
 	    PV_EABORT);
 	assert_string_equal(err.msg, "enough");
+	store_close(st);
+}
+
+/* The latest run decides last_code, also when two runs end in the same
+ * second (status --check: a failure right after a success is stale). */
+static void
+test_store_status_last_code_is_the_latest_run(void **state)
+{
+	struct store *st = mem_store();
+	struct seen c;
+	struct pv_err err;
+	int64_t r1 = 0, r2 = 0, r3 = 0;
+
+	(void)state;
+	assert_int_equal(store_run_begin(st, "backup", 100, &r1, &err), PV_OK);
+	run_acct(st, r1, "a", "ok", NULL, 300);
+	run_acct(st, r1, "b", "net", "b: refused", 300);
+	assert_int_equal(store_run_begin(st, "backup", 300, &r2, &err), PV_OK);
+	run_acct(st, r2, "a", "net", "a: refused", 300);
+	run_acct(st, r2, "b", "ok", NULL, 300);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_status_each(st, collect, &c, &err), PV_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.codes[0], "net");
+	assert_int_equal(c.s[0].last_ok, 300);
+	assert_int_equal(c.s[0].last_fail, 300);
+	assert_string_equal(c.errors[0], "a: refused");
+	assert_string_equal(c.codes[1], "ok");
+	assert_string_equal(c.errors[1], "b: refused");
+
+	/* A later end wins over a later run. */
+	assert_int_equal(store_run_begin(st, "migrate", 50, &r3, &err), PV_OK);
+	run_acct(st, r3, "a", "ok", NULL, 290);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_status_each(st, collect, &c, &err), PV_OK);
+	assert_string_equal(c.codes[0], "net");
 	store_close(st);
 }
 
@@ -2429,6 +2472,7 @@ main(void)
 	    T(test_store_done_each_lists_done_volumes_then_done_messages),
 	    T(test_store_rollback_leaves_nothing),
 	    T(test_store_run_and_status_aggregates),
+	    T(test_store_status_last_code_is_the_latest_run),
 	    T(test_store_status_of_empty_state_lists_nothing),
 	    T(test_store_100k_messages_in_one_transaction),
 	    T(test_store_target_get_returns_the_same_id),
