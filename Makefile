@@ -4,6 +4,10 @@ VERSION	:= 0.1.0
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/$(PROG)
+# systemd looks in /usr/local/lib/systemd/system too; empty: no units
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGS	:= libcurl openssl libarchive zlib sqlite3
 
 B	?= build
@@ -28,6 +32,9 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+EXAMPLES := $(wildcard packaging/examples/*)
+MAN1     := $(wildcard cmd/*.1)
+MAN5     := $(wildcard cmd/*.5)
 
 all: $(B)/$(PROG)
 
@@ -51,16 +58,34 @@ check-unit: $(UNIT_BIN)
 	@tests/unit/run.sh $(UNIT_BIN)
 check-integration: $(B)/$(PROG)
 	@tests/integration/run.sh $(B)/$(PROG)
-check: check-unit check-integration
+# The man pages against --help, the getopt tables, the config keys and the
+# exit codes, and their rendering; the bash completion against --help.
+check-docs: $(B)/$(PROG)
+	@tests/docs/check_man.sh $(B)/$(PROG)
+	@tests/docs/check_completion.sh $(B)/$(PROG)
+check: check-docs check-unit check-integration
 
 # What CI runs (.ci/run): style and layering, a replay of every fuzz
 # corpus, the whole suite under ASan/UBSan, then the build users get and
-# every test against it, so that the run ends on the suite's closing line.
+# every test against it, then the Debian package built, installed, checked
+# and purged (tests/package/run.sh), which ends the run on its closing line.
 ci: lint
 	$(MAKE) fuzz-regress
 	$(MAKE) asan
 	$(MAKE) all
 	$(MAKE) check
+	$(MAKE) check-package
+
+# The Debian package, built from a copy of this tree (packaging/build-deb.sh)
+# into $(DEBDIR)/popvault_$(VERSION)_<arch>.deb.  Needs debhelper
+# (packaging/deps.sh); root is not needed.
+DEBDIR	?= $(B)/deb
+deb:
+	@packaging/build-deb.sh $(DEBDIR) $(VERSION)
+
+# As root: build, install, check and purge the package (tests/package/run.sh).
+check-package:
+	@tests/package/run.sh $(DEBDIR)
 
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:
@@ -105,13 +130,30 @@ deps:
 demo: $(B)/$(PROG)
 	@tests/integration/demo.sh $(B)/$(PROG)
 
+# The service's ExecStart names the binary where this puts it.
 install: $(B)/$(PROG)
 	install -D -m 0755 $(B)/$(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
-	install -D -m 0644 cmd/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+ifneq ($(MAN5),)
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+endif
+	install -D -m 0644 packaging/bash-completion/$(PROG) \
+	  $(DESTDIR)$(BASHCOMPDIR)/$(PROG)
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+ifneq ($(UNITDIR),)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/popvault-backup@.service.in \
+	  >$(DESTDIR)$(UNITDIR)/popvault-backup@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/popvault-backup@.service
+	install -m 0644 packaging/systemd/popvault-backup@.timer $(DESTDIR)$(UNITDIR)/
+endif
 
 clean:
 	rm -rf build build-asan build-fuzz build-cov
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
-.PHONY: all ci deps unit check check-unit check-integration asan fuzz fuzz-bins \
-	fuzz-regress lint format demo install clean
+.PHONY: all ci deps unit check check-docs check-unit check-integration asan \
+	fuzz fuzz-bins fuzz-regress lint format demo install clean deb check-package

@@ -1,6 +1,12 @@
 #!/bin/sh
 # Install what building, testing and the demo need on Debian 12 (as root).
 # Used by `make deps` (the README's two commands) and by .ci/run.
+# The line from dpkg-dev on is for `make deb` and `make check-package`:
+# dpkg-buildpackage, dh, lintian, man (man -w), systemd-analyze (the package
+# is built without root, Rules-Requires-Root: no, so fakeroot is not needed).
+# groff-base, mandoc and bash-completion are for `make check-docs` (the man
+# pages rendered and linted, the completion run with bash-completion's
+# helpers).
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
 	echo "packaging/deps.sh: run as root (or: sudo make deps ...)" >&2
@@ -10,7 +16,9 @@ pkgs="build-essential make pkg-config libcurl4-openssl-dev libssl-dev
 libarchive-dev zlib1g-dev libsqlite3-dev libcmocka-dev clang-14 clang
 libclang-rt-14-dev clang-format cppcheck dovecot-core dovecot-pop3d
 dovecot-imapd libarchive-tools sqlite3 python3 openssl curl ca-certificates
-procps iproute2 psmisc util-linux time"
+procps iproute2 psmisc util-linux time python3-jsonschema
+dpkg-dev debhelper lintian man-db systemd
+groff-base mandoc bash-completion"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
