@@ -71,6 +71,8 @@ usage(FILE *fp)
 	    "their original dates, each distinct message once; what the folder holds\n"
 	    "already is skipped, so it can be run again.  Needs the volumes only.\n"
 	    "\n"
+	    "  -C, --config FILE        a config file: its archive, state, target_* and\n"
+	    "                           timeout keys (the command line wins)\n"
 	    "  --archive DIR            the archive directory\n"
 	    "  --to URL                 imaps://user@host[:port]/Folder (TLS), or imap://...\n"
 	    "                           (STARTTLS required); created if missing\n"

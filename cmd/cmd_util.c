@@ -342,7 +342,7 @@ cmd_log_option(int c, const char *arg)
 	case 'd':
 		if (!log_parse_cats(arg, &cats)) {
 			fprintf(stderr,
-			    "popvault: -d: unknown category in '%s' (pop3, net, store, arc, engine, all)\n",
+			    "popvault: -d: unknown category in '%s' (pop3, imap, net, store, arc, engine, all)\n",
 			    arg);
 			return false;
 		}

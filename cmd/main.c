@@ -45,7 +45,7 @@ usage(FILE *fp)
 	    "  -C, --config FILE  config file (default ~/.config/popvault/config)\n"
 	    "  -v, --verbose      say more\n"
 	    "  -q, --quiet        only warnings and errors on stderr\n"
-	    "  -d, --debug CATS   protocol/debug trace: pop3,net,store,arc,engine or all\n"
+	    "  -d, --debug CATS   protocol/debug trace: pop3,imap,net,store,arc,engine or all\n"
 	    "      --log-format text|syslog\n"
 	    "                     syslog: \"<N>\" priorities for journald, no progress\n"
 	    "                     line (the default when stderr is the journal)\n"
@@ -113,7 +113,7 @@ main(int argc, char **argv)
 		case 'd':
 			if (!log_parse_cats(optarg, &cats)) {
 				fprintf(stderr,
-				    "popvault: -d: unknown category in '%s' (pop3, net, store, arc, engine, all)\n",
+				    "popvault: -d: unknown category in '%s' (pop3, imap, net, store, arc, engine, all)\n",
 				    optarg);
 				return EX_USAGE;
 			}
