@@ -36,6 +36,7 @@ enum {
 	OPT_TPWCMD,
 	OPT_JSON,
 	OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
 	OPT_TWINDOW,
 };
 
@@ -55,6 +56,7 @@ static const struct option opts[] = {
     {"target-password-command", required_argument, NULL, OPT_TPWCMD},
     {"json", no_argument, NULL, OPT_JSON},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"target-window", required_argument, NULL, OPT_TWINDOW},
     {"log-format", required_argument, NULL, CMD_OPT_LOG_FORMAT},
     {"help", no_argument, NULL, 'h'},
@@ -88,6 +90,7 @@ usage(FILE *fp)
 	    "  --cafile PEM             trust these CA certificates instead of the system's\n"
 	    "  --allow-plaintext        go on without TLS if the server offers no STARTTLS\n"
 	    "  --timeout DURATION       give up on a silent server after this (default 60s)\n"
+	    "  --connect-timeout DURATION   connect + TLS + login (default 30s)\n"
 	    "  --target-window N        APPENDs in flight with LITERAL+ (default 32)\n"
 	    "  --json                   the summary as JSON on stdout\n");
 }
@@ -232,6 +235,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 			}
 			break;
 		case OPT_TIMEOUT:
+		case OPT_CONNECT_TIMEOUT:
 			if (!config_parse_duration(optarg, &d) || d == 0 ||
 			    d > 86400) {
 				fprintf(stderr,
@@ -240,7 +244,10 @@ cmd_restore(int argc, char **argv, struct globals *g)
 				status = EX_USAGE;
 				goto out;
 			}
-			cfg.timeout_ms = (long)d * 1000;
+			if (ch == OPT_TIMEOUT)
+				cfg.timeout_ms = (long)d * 1000;
+			else
+				cfg.connect_timeout_ms = (long)d * 1000;
 			break;
 		default:
 			status = cmd_common_option(ch, optarg, usage);

@@ -30,4 +30,17 @@ expect_rc 0 "re-run against a server that greets"
 hostile_nothing_lost "$TEST_TMP/expected" "the re-run"
 assert_same_set "$TEST_TMP/expected" "$TEST_TMP/archive.hashes" "final archive"
 assert_eq 0 "$(hostile_count)" "messages left on the server"
+hostile_stop
+
+# A restore whose IMAP target never greets gives up after its own
+# --connect-timeout too (the silent server speaks no protocol at all).
+hostile_start --no-greeting
+t0=$(date +%s)
+POPVAULT_TARGET_PASSWORD=x restore --archive "$ARCH" --allow-plaintext \
+	--connect-timeout 2s --timeout 60s \
+	--to "imap://hostile@$HOST:$HP_PORT/Back"
+secs=$(($(date +%s) - t0))
+log "restore gave up after ${secs}s"
+expect_rc 75 "restore against a target that never greets"
+[ "$secs" -le 8 ] || fail "took ${secs}s to give up with --connect-timeout 2s"
 exit 0
