@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -51,6 +52,8 @@ enum {
 	OPT_TPWFILE,
 	OPT_TPWCMD,
 	OPT_TWINDOW,
+	OPT_RETRIES,
+	OPT_RETRY_DELAY,
 };
 
 static const struct option opts[] = {
@@ -74,6 +77,8 @@ static const struct option opts[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"window", required_argument, NULL, OPT_WINDOW},
     {"jobs", required_argument, NULL, 'j'},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"volume-size", required_argument, NULL, OPT_VOLUME_SIZE},
     {"to", required_argument, NULL, OPT_TO},
@@ -150,8 +155,13 @@ usage(FILE *fp)
 	    "  --timeout DURATION       give up on a silent server after this (default 60s)\n"
 	    "  --connect-timeout DURATION   connect + TLS + login (default 30s)\n"
 	    "  --window N               POP3 commands in flight when pipelining\n"
-	    "  -j, --jobs N             back up up to N accounts at once (default %d)\n",
-	    CONFIG_JOBS_DEFAULT);
+	    "  -j, --jobs N             back up up to N accounts at once (default %d)\n"
+	    "  --retries N              after a network failure, run the account again up\n"
+	    "                           to N times (default %d; it resumes, nothing twice)\n"
+	    "  --retry-delay DURATION   wait before the first retry, doubled each time\n"
+	    "                           (default %ds)\n",
+	    CONFIG_JOBS_DEFAULT, CONFIG_RETRIES_DEFAULT,
+	    CONFIG_RETRY_DELAY_DEFAULT);
 }
 
 struct acct_result {
@@ -320,8 +330,10 @@ struct bopts {
 	unsigned twindow;
 	const char *cafile, *pinnedkey, *auth;
 	bool plaintext, json, dry;
-	unsigned jobs; /* 0: as configured */
-	int keep;      /* -1: as configured */
+	unsigned jobs;       /* 0: as configured */
+	int retries;         /* -1: as configured */
+	int64_t retry_delay; /* 0: as configured */
+	int keep;            /* -1: as configured */
 	int64_t delete_after;
 };
 
@@ -408,6 +420,72 @@ jobs_for(const struct config *cfg, const struct bopts *o, bool migrate,
 	return jobs < n ? jobs : (unsigned)n;
 }
 
+/* Sleep ms milliseconds, or less when the run is interrupted. */
+static void
+nap(struct globals *g, int64_t ms)
+{
+	while (ms > 0 && !*g->abort) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		(void)nanosleep(&ts, NULL);
+		ms -= 100;
+	}
+}
+
+/* engine_backup(), run again after a network failure (75) as often as
+ * configured: each run resumes where the last one stopped (the journal
+ * makes that safe at any point), so nothing is fetched or deleted twice.
+ * A refused login, a busy mailbox, a protocol error or a local failure is
+ * not retried.  *s sums what every attempt did; 'seen' and 'failed' are
+ * the last attempt's. */
+static enum pv_code
+backup_with_retries(struct pool *p, struct engine *eng,
+    const struct config_account *a, const char *pw, struct engine_stats *s,
+    struct pv_err *err)
+{
+	unsigned tries =
+	    p->o->retries >= 0 ? (unsigned)p->o->retries : p->cfg->retries;
+	int64_t delay =
+	    p->o->retry_delay > 0 ? p->o->retry_delay : p->cfg->retry_delay;
+	struct engine_stats sum, one;
+	enum pv_code rc;
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned k = 0;; k++) {
+		rc = engine_backup(eng, a, pw, &one, err);
+		sum.fetched += one.fetched;
+		sum.stored += one.stored;
+		sum.dups += one.dups;
+		sum.deleted += one.deleted;
+		sum.uploaded += one.uploaded;
+		sum.present += one.present;
+		sum.bytes += one.bytes;
+		sum.volumes += one.volumes;
+		sum.seen = one.seen;
+		sum.known = one.known;
+		sum.failed = one.failed;
+		sum.would_fetch = one.would_fetch;
+		sum.would_fetch_bytes = one.would_fetch_bytes;
+		sum.would_delete = one.would_delete;
+		if (rc != PV_ENET || k >= tries || p->o->dry || *p->g->abort)
+			break;
+		log_warnx("account %s: %s; trying again in %llds (%u of %u)",
+		    a->name, err->msg, (long long)delay, k + 1, tries);
+		nap(p->g, delay * 1000);
+		if (*p->g->abort) {
+			rc = pv_errf(err, PV_EABORT,
+			    "interrupted while waiting to try again");
+			break;
+		}
+		if (delay < CONFIG_RETRY_DELAY_MAX)
+			delay = delay * 2 < CONFIG_RETRY_DELAY_MAX
+			            ? delay * 2
+			            : CONFIG_RETRY_DELAY_MAX;
+	}
+	*s = sum;
+	return rc;
+}
+
 /* Run one account and record its outcome. */
 static void
 pool_account(struct pool *p, struct engine *eng, struct store *st,
@@ -429,7 +507,7 @@ pool_account(struct pool *p, struct engine *eng, struct store *st,
 		rc = cmd_password(a, p->o->pwfile, p->o->pwcmd, &pw, &err);
 		pthread_mutex_unlock(&p->mu);
 		if (rc == PV_OK)
-			rc = engine_backup(eng, a, pw, &r->s, &err);
+			rc = backup_with_retries(p, eng, a, pw, &r->s, &err);
 	}
 	xfree_secret(pw);
 	r->ended = cmd_now();
@@ -609,6 +687,7 @@ run(int argc, char **argv, struct globals *g)
 	memset(&o, 0, sizeof(o));
 	memset(&tgt, 0, sizeof(tgt));
 	o.keep = -1;
+	o.retries = -1;
 	o.flags = NULL;
 	config_init(&cfg);
 	memset(&eo, 0, sizeof(eo));
@@ -739,6 +818,29 @@ run(int argc, char **argv, struct globals *g)
 				    optarg, CONFIG_JOBS_MAX);
 				goto out_early;
 			}
+			break;
+		case OPT_RETRIES: {
+			unsigned n;
+
+			if (!config_parse_count(optarg, 0, CONFIG_RETRIES_MAX,
+			        &n)) {
+				status = usage_error(
+				    "--retries: '%s' is not a number from 0 to %d",
+				    optarg, CONFIG_RETRIES_MAX);
+				goto out_early;
+			}
+			o.retries = (int)n;
+			break;
+		}
+		case OPT_RETRY_DELAY:
+			if (!config_parse_duration(optarg, &d) || d < 1 ||
+			    d > CONFIG_RETRY_DELAY_MAX) {
+				status = usage_error(
+				    "--retry-delay: '%s' is not a duration from 1s to 1h",
+				    optarg);
+				goto out_early;
+			}
+			o.retry_delay = d;
 			break;
 		case OPT_WINDOW:
 			if (!config_parse_count(optarg, 1, 1000, &cfg.window)) {

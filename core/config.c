@@ -29,6 +29,8 @@ config_init(struct config *c)
 	c->volume_size = (uint64_t)1 << 30;
 	c->mem_max = 4u << 20;
 	c->jobs = CONFIG_JOBS_DEFAULT;
+	c->retries = CONFIG_RETRIES_DEFAULT;
+	c->retry_delay = CONFIG_RETRY_DELAY_DEFAULT;
 }
 
 struct unit {
@@ -599,6 +601,19 @@ run_key(struct config *c, const char *key, const char *val, bool *handled,
 			*msg = "jobs must be a number from 1 to 64";
 			return false;
 		}
+	} else if (strcmp(key, "retries") == 0) {
+		if (!config_parse_count(val, 0, CONFIG_RETRIES_MAX,
+		        &c->retries)) {
+			*msg = "retries must be a number from 0 to 10";
+			return false;
+		}
+	} else if (strcmp(key, "retry_delay") == 0) {
+		if (!config_parse_duration(val, &d) || d < 1 ||
+		    d > CONFIG_RETRY_DELAY_MAX) {
+			*msg = "retry_delay must be a duration from 1s to 1h";
+			return false;
+		}
+		c->retry_delay = d;
 	} else if (strcmp(key, "volume_size") == 0) {
 		if (!config_parse_size(val, &sz) || sz < 1024 * 1024) {
 			*msg = "volume_size must be a size of at least 1M";

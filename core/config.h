@@ -71,9 +71,11 @@ struct config {
 	int level;       /* -1: the filter's default */
 	long timeout_ms; /* per network wait */
 	long connect_timeout_ms;
-	unsigned window;      /* commands in flight, 0: default */
-	unsigned jobs;        /* accounts at once (connections to POP3) */
-	uint64_t max_size;    /* skip messages bigger than this; 0: none */
+	unsigned window;  /* commands in flight, 0: default */
+	unsigned jobs;    /* accounts at once (connections to POP3) */
+	unsigned retries; /* an account's run again after a network failure */
+	int64_t retry_delay; /* seconds before the first retry (then doubled) */
+	uint64_t max_size;   /* skip messages bigger than this; 0: none */
 	uint64_t volume_size; /* start a new volume past this many bytes */
 	uint64_t mem_max;     /* message bytes held in memory before spilling */
 	char *tmpdir;         /* NULL: $TMPDIR or /tmp (resolved by cmd/) */
@@ -91,6 +93,14 @@ struct config {
  * per-address connection limit is never the surprise. */
 #define CONFIG_JOBS_DEFAULT 1
 #define CONFIG_JOBS_MAX     64
+
+/* A run that failed on the network (75) is tried again, for that account,
+ * this many times unless told (retries), the first time after
+ * retry_delay seconds and then twice as long each time. */
+#define CONFIG_RETRIES_DEFAULT     0
+#define CONFIG_RETRIES_MAX         10
+#define CONFIG_RETRY_DELAY_DEFAULT 60
+#define CONFIG_RETRY_DELAY_MAX     3600
 
 /* A decimal number from min to max (no sign, nothing after it). */
 bool config_parse_count(const char *s, unsigned min, unsigned max,

@@ -153,6 +153,50 @@ test_config_jobs(void **state)
 	config_free(&c);
 }
 
+/* retries and retry_delay: run-wide, 0 to 10 and 1s to 1h. */
+static void
+test_config_retries(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"retries 11", ":2: retries must be a number from 0 to 10"},
+	    {"retries -1", ":2: retries must be a number from 0 to 10"},
+	    {"retries x", ":2: retries must be a number from 0 to 10"},
+	    {"retry_delay 0", ":2: retry_delay must be a duration from 1s"},
+	    {"retry_delay 2h", ":2: retry_delay must be a duration from 1s"},
+	    {"retry_delay soon", ":2: retry_delay must be a duration from 1s"},
+	};
+	struct config c;
+	struct pv_err err;
+	char text[128];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(load("account a\nhost h\nuser u\n", 0600, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.retries, CONFIG_RETRIES_DEFAULT);
+	assert_int_equal(c.retry_delay, CONFIG_RETRY_DELAY_DEFAULT);
+	config_free(&c);
+	assert_int_equal(load("defaults\nretries 10\nretry_delay 5m\n"
+	                      "account a\nhost h\nuser u\n",
+	                     0600, &c, &err),
+	    PV_OK);
+	assert_int_equal(c.retries, 10);
+	assert_int_equal(c.retry_delay, 300);
+	config_free(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "defaults\n%s\naccount a\nhost h\nuser u\n", bad[i][0]);
+		assert_int_equal(load(text, 0600, &c, &err), PV_ECONFIG);
+		assert_non_null(strstr(err.msg, bad[i][1]));
+		config_free(&c);
+	}
+	assert_int_equal(load("account a\nhost h\nuser u\nretries 2\n", 0600,
+	                     &c, &err),
+	    PV_ECONFIG);
+	assert_non_null(strstr(err.msg, "put it under 'defaults'"));
+	config_free(&c);
+}
+
 static void
 test_config_missing_fields_are_errors(void **state)
 {
@@ -311,6 +355,7 @@ main(void)
 	    cmocka_unit_test(test_config_target_url),
 	    cmocka_unit_test(test_config_durations_and_sizes),
 	    cmocka_unit_test(test_config_jobs),
+	    cmocka_unit_test(test_config_retries),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
