@@ -52,8 +52,9 @@ struct ctx {
 	const char *dir;
 	const volatile sig_atomic_t *abort;
 	struct verify_report *r;
-	size_t ndisk; /* r->vols[0..ndisk) are files, sorted by name */
-	bool *known;  /* [ndisk]: the state has it as a DONE volume */
+	size_t ndisk;      /* r->vols[0..ndisk) are files, sorted by name */
+	bool *known;       /* [ndisk]: the state has it as a DONE volume */
+	size_t nstatevols; /* DONE volumes the state records */
 	struct seen *seen;
 	size_t nseen, capseen;
 	struct ref *refs;
@@ -550,6 +551,7 @@ check_done(void *arg, const struct store_done *d, struct pv_err *err)
 	if (aborted(c))
 		return pv_errf(err, PV_EABORT, "interrupted");
 	if (d->volume != NULL) {
+		c->nstatevols++;
 		i = find_vol(c, d->volume);
 		if (i != NO_VOL) {
 			c->known[i] = true;
@@ -613,11 +615,20 @@ verify_run(const char *dir, struct store *st,
 		rc = store_done_each(st, check_done, &c, err);
 		if (rc != PV_OK)
 			goto out;
-		for (i = 0; i < c.ndisk; i++)
-			if (!c.known[i])
-				problem(&c, VERIFY_EXTRA, i, NULL,
-				    "volume %s is not in the state (a state older than the archive?)",
-				    out->vols[i].name);
+		/* A state that records no volume at all is a restore's
+		 * (it holds uploads only): nothing to reconcile them with,
+		 * which is no reason for a warning per volume. */
+		if (c.nstatevols == 0 && c.ndisk > 0)
+			log_info("the state records no volumes (a restore's "
+			         "state?): the %zu volume(s) were checked on "
+			         "their own",
+			    c.ndisk);
+		else
+			for (i = 0; i < c.ndisk; i++)
+				if (!c.known[i])
+					problem(&c, VERIFY_EXTRA, i, NULL,
+					    "volume %s is not in the state (a state older than the archive?)",
+					    out->vols[i].name);
 	}
 out:
 	if (rc != PV_OK)

@@ -1,7 +1,9 @@
 # popvault verify: a fresh backup verifies (exit 0, table and JSON); a
 # flipped byte inside a compressed volume, a removed volume and a truncated
 # volume each give 65 with a message naming the volume, and the other
-# volumes are still checked.  No state: the archive alone.  A directory
+# volumes are still checked.  A state older than the archive: a warning for
+# the newer volume; a restore's state (no volumes): one note.  No state:
+# the archive alone.  A directory
 # that cannot be read: 74.  Bad options: 64.
 . "$IT_DIR/lib.sh"
 
@@ -108,4 +110,31 @@ expect_rc 64 "unknown option"
 chmod 600 "$TEST_TMP/empty.conf"
 run_pv verify --state "$STATE" -C "$TEST_TMP/empty.conf"
 expect_rc 64 "no archive directory"
+# ---- a state older than the archive: the newer volume is a warning ----
+cp -a "$ARCH" "$TEST_TMP/grown"
+cp "$STATE" "$TEST_TMP/grown.db"
+cp "$STATE" "$TEST_TMP/old-state.db"
+d=$(new_account d "$pw")
+printf 'Subject: only in the newest volume\r\nMessage-ID: <newest@verify>\r\n\r\nnew\r\n' >"$TEST_TMP/new.eml"
+seed "$d" "$TEST_TMP/new.eml"
+POPVAULT_PASSWORD=$pw ARCH=$TEST_TMP/grown STATE=$TEST_TMP/grown.db \
+	backup --from "$(url_pop3s "$d")"
+expect_rc 0 "backup of a fourth account"
+newest=$(basename "$(archive_volumes "$TEST_TMP/grown" | grep -F "$(account_safe "$d")")")
+[ -n "$newest" ] || fail "no volume for the fourth account"
+run_pv verify --archive "$TEST_TMP/grown" --state "$TEST_TMP/old-state.db"
+expect_rc 0 "verify with a state older than the archive"
+assert_grep "$PV_ERR" "volume $newest is not in the state" "the warning names the newer volume"
+assert_eq 1 "$(grep -c 'is not in the state' "$PV_ERR")" "volumes warned about"
+
+# ---- a restore's state (uploads only): one note, no warning per volume ----
+t=$(new_account t "$pw")
+POPVAULT_TARGET_PASSWORD=$pw run_pv restore --archive "$ARCH" --state "$TEST_TMP/restore.db" \
+	--cafile "$CA_FILE" --to "$(url_imaps "$t" Back)"
+# (the corpus's messages over Dovecot's APPENDLIMIT are refused: 65)
+[ "$PV_RC" = 0 ] || [ "$PV_RC" = 65 ] || fail "restore into a new state: exit $PV_RC"
+run_pv verify --archive "$ARCH" --state "$TEST_TMP/restore.db"
+expect_rc 0 "verify with a restore's state"
+assert_no_grep "$PV_ERR" "is not in the state" "a warning per volume for a restore's state"
+assert_grep "$PV_ERR" "the state records no volumes .*checked on their own" "the note"
 exit 0
