@@ -38,6 +38,7 @@ int cmd_migrate(int argc, char **argv, struct globals *g);
 int cmd_restore(int argc, char **argv, struct globals *g);
 int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_verify(int argc, char **argv, struct globals *g);
+int cmd_rebuild_state(int argc, char **argv, struct globals *g);
 
 /* Load the config file (g->config_path, else the default path if it
  * exists) into c.  'required': a missing default is an error. */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arc.h"
 #include "cmd.h"
 #include "config.h"
 #include "engine.h"
@@ -399,6 +400,30 @@ struct pool {
 	bool stop;          /* start no more: a local failure, an interrupt */
 	enum pv_code worst;
 };
+
+/* A state made new by this run (or, for a dry run, none at all) beside
+ * an archive that holds volumes: the state was lost.  Everything would be
+ * fetched and stored again; say how to avoid it.  A warning, not a
+ * refusal (even with --delete): nothing is lost by the run, a nightly
+ * timer keeps backing up, and a new state over an old archive can be
+ * meant (an archive directory shared on purpose). */
+static void
+warn_fresh_state(const char *dir, const char *state_path)
+{
+	struct pv_err err;
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (arc_list(dir, &names, &n, &err) != PV_OK)
+		return; /* the run itself will say what is wrong with dir */
+	if (n > 0)
+		log_warnx(
+		    "the archive %s holds %zu volume(s) but the state %s is new: run 'popvault rebuild-state' first, or everything will be fetched and stored again",
+		    dir, n, state_path);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
 
 /* How many accounts at once.  One when only one would run, for a dry run
  * (no state to share), and when migrating into one folder: two accounts
@@ -954,6 +979,9 @@ run(int argc, char **argv, struct globals *g)
 			rc = store_open(state_path, STORE_CREATE, &st, &err);
 		}
 	}
+	if (rc == PV_OK && cfg.archive != NULL &&
+	    (o.dry ? st == NULL : store_created(st)))
+		warn_fresh_state(cfg.archive, state_path);
 	eo.cfg = &cfg;
 	eo.dry_run = o.dry;
 	eo.abort = g->abort;

@@ -29,6 +29,8 @@ static const struct {
     {"status", cmd_status, "what the state db knows, per account"},
     {"verify", cmd_verify,
         "re-hash the archive volumes, reconcile the state and target"},
+    {"rebuild-state", cmd_rebuild_state,
+        "a lost state db made again from the archive volumes"},
 };
 
 static void
@@ -39,7 +41,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: popvault [-C FILE] [-v|-q] [-d CATS] COMMAND [OPTIONS] [ACCOUNT...]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(fp, "  %-13s %s\n", commands[i].name, commands[i].help);
 	fprintf(fp,
 	    "\nglobal options:\n"
 	    "  -C, --config FILE  config file (default ~/.config/popvault/config)\n"

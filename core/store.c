@@ -244,6 +244,9 @@ enum stmt_id {
 	S_UPL_DONE,
 	S_UPL_DROP,
 	S_UPL_EACH,
+	S_ALL_UNSTORED,
+	S_ALL_DONE_MSGS,
+	S_ALL_DONE,
 	S_COUNT
 };
 
@@ -420,14 +423,26 @@ static const char *const stmt_sql[S_COUNT] = {
                    "internaldate, date_off, date_src, how, recorded "
                    "FROM uploads WHERE target_id = ?1 AND state = ?2 "
                    "ORDER BY id",
+    /* store_volumes_done_all: a PENDING message whose bytes are in no
+     * volume at all. */
+    [S_ALL_UNSTORED] = "SELECT m.account FROM messages AS m "
+                       "WHERE m.state = 0 AND m.volume_id IS NOT NULL "
+                       "AND NOT EXISTS (SELECT 1 FROM blobs AS b "
+                       "WHERE b.sha256 = m.sha256) LIMIT 1",
+    [S_ALL_DONE_MSGS] = "UPDATE messages SET state = 1 "
+                        "WHERE state = 0 AND volume_id IS NOT NULL",
+    [S_ALL_DONE] = "UPDATE volumes SET state = 1 WHERE state = 0",
 };
 
 struct store {
 	sqlite3 *db;
-	char *path;  /* owned */
-	int lockfd;  /* the run lock; -1 when read-only or in memory */
-	bool rdonly; /* STORE_READONLY */
-	bool bulk;   /* the page cache is raised (store_reserve) */
+	char *path;   /* owned */
+	int lockfd;   /* the run lock; -1 when read-only or in memory */
+	bool rdonly;  /* STORE_READONLY */
+	bool bulk;    /* the page cache is raised (store_reserve) */
+	bool created; /* this open created the file */
+	char *tmp;    /* STORE_NEW until store_publish: the file being
+	                 built ("<path>.new"), removed by store_close */
 	sqlite3_stmt *stmt[S_COUNT];
 };
 
@@ -923,37 +938,33 @@ unlink_side(const char *base, const char *const *sfx)
 static const char *const tmp_files[] = {"", "-journal", "-wal", "-shm", NULL};
 static const char *const side_files[] = {"-journal", "-wal", "-shm", NULL};
 
-/*
- * A new state file, complete or not at all: build it as "<path>.new"
- * (we hold the run lock, so the name is ours), make it durable, then
- * link it into place, which fails rather than replace a file that
- * appeared meanwhile.  A run killed half-way leaves no "<path>" at all,
- * so every existing file can be held to the strict checks of
- * check_file().
- */
+/* Build a new state db with its schema as 'tmp' (we hold the run lock,
+ * so the name is ours), left open in st->db. */
 static enum pv_code
-create_file(struct store *st, struct pv_err *err)
+build_tmp(struct store *st, const char *tmp, struct pv_err *err)
 {
-	char *tmp;
 	enum pv_code rc;
 
-	tmp = xasprintf("%s%s", st->path, STORE_TMP_SUFFIX);
 	(void)unlink_side(tmp, tmp_files);
 	if (sqlite3_open_v2(tmp, &st->db,
-	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-	        NULL) != SQLITE_OK) {
-		rc = dberr(st, "create", err);
-		goto fail;
-	}
-	if (sqlite3_extended_result_codes(st->db, 1) != SQLITE_OK) {
-		rc = dberr(st, "create", err);
-		goto fail;
-	}
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		return dberr(st, "create", err);
+	if (sqlite3_extended_result_codes(st->db, 1) != SQLITE_OK)
+		return dberr(st, "create", err);
 	rc = exec_sql(st, "PRAGMA synchronous = FULL", "create", err);
 	if (rc == PV_OK)
 		rc = init_schema(st, err);
-	if (rc != PV_OK)
-		goto fail;
+	return rc;
+}
+
+/* Close the database built as 'tmp', make it durable, then link it into
+ * place, which fails rather than replace a file that appeared meanwhile.
+ * On failure 'tmp' is removed. */
+static enum pv_code
+publish_tmp(struct store *st, const char *tmp, struct pv_err *err)
+{
+	enum pv_code rc;
+
 	if (sqlite3_close(st->db) != SQLITE_OK) {
 		rc = dberr(st, "create", err);
 		goto fail;
@@ -997,16 +1008,42 @@ create_file(struct store *st, struct pv_err *err)
 	}
 	rc = fsync_parent(st->path, err);
 	if (rc != PV_OK)
-		goto out;
+		return rc;
+	st->created = true;
 	log_info("created state %s", st->path);
-	goto out;
+	return PV_OK;
 fail:
 	if (st->db != NULL) {
 		(void)sqlite3_close(st->db); /* failing anyway */
 		st->db = NULL;
 	}
 	(void)unlink_side(tmp, tmp_files);
-out:
+	return rc;
+}
+
+/*
+ * A new state file, complete or not at all: build it as "<path>.new",
+ * make it durable, then link it into place.  A run killed half-way
+ * leaves no "<path>" at all, so every existing file can be held to the
+ * strict checks of check_file().
+ */
+static enum pv_code
+create_file(struct store *st, struct pv_err *err)
+{
+	char *tmp;
+	enum pv_code rc;
+
+	tmp = xasprintf("%s%s", st->path, STORE_TMP_SUFFIX);
+	rc = build_tmp(st, tmp, err);
+	if (rc == PV_OK) {
+		rc = publish_tmp(st, tmp, err);
+	} else {
+		if (st->db != NULL) {
+			(void)sqlite3_close(st->db); /* failing anyway */
+			st->db = NULL;
+		}
+		(void)unlink_side(tmp, tmp_files);
+	}
 	free(tmp);
 	return rc;
 }
@@ -1307,6 +1344,37 @@ open_memory(struct store *st, struct pv_err *err)
 	return rc;
 }
 
+/* STORE_NEW: the schema in "<path>.new", open there until
+ * store_publish(); store_close() removes it. */
+static enum pv_code
+create_new(struct store *st, struct pv_err *err)
+{
+	enum pv_code rc;
+
+	st->tmp = xasprintf("%s%s", st->path, STORE_TMP_SUFFIX);
+	rc = build_tmp(st, st->tmp, err);
+	if (rc != PV_OK)
+		return rc;
+	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK ||
+	    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
+	        SQLITE_OK)
+		return dberr(st, "create", err);
+	rc = exec_sql(st, "PRAGMA foreign_keys = ON", "pragmas", err);
+	if (rc == PV_OK)
+		rc = set_cache(st, err);
+	if (rc == PV_OK)
+		st->created = true;
+	return rc;
+}
+
+static enum pv_code
+exists_already(const char *path, struct pv_err *err)
+{
+	return pv_errf(err, PV_ECONFIG,
+	    "state %s exists: a new state is made only where there is none",
+	    path);
+}
+
 enum pv_code
 store_open(const char *path, unsigned flags, struct store **out,
     struct pv_err *err)
@@ -1318,6 +1386,10 @@ store_open(const char *path, unsigned flags, struct store **out,
 	if ((flags & STORE_CREATE) && (flags & STORE_READONLY))
 		return pv_errf(err, PV_EINTERNAL,
 		    "state %s: STORE_CREATE with STORE_READONLY", path);
+	if ((flags & STORE_NEW) && ((flags & (STORE_CREATE | STORE_READONLY)) ||
+	                               strcmp(path, ":memory:") == 0))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: STORE_NEW with other flags", path);
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
 	st->lockfd = -1;
@@ -1341,10 +1413,13 @@ store_open(const char *path, unsigned flags, struct store **out,
 			    strerror(errno));
 			goto fail;
 		}
-		if (!(flags & STORE_CREATE)) {
+		if (!(flags & (STORE_CREATE | STORE_NEW))) {
 			rc = pv_errf(err, PV_ECONFIG, "no state at %s", path);
 			goto fail;
 		}
+	} else if (flags & STORE_NEW) {
+		rc = exists_already(path, err);
+		goto fail;
 	} else if (!S_ISREG(sb.st_mode)) {
 		rc = pv_errf(err, PV_ECONFIG, "state %s is not a regular file",
 		    path);
@@ -1361,14 +1436,23 @@ store_open(const char *path, unsigned flags, struct store **out,
 				    strerror(errno));
 				goto fail;
 			}
-			if (!(flags & STORE_CREATE)) {
+			if (!(flags & (STORE_CREATE | STORE_NEW))) {
 				rc = pv_errf(err, PV_ECONFIG, "no state at %s",
 				    path);
 				goto fail;
 			}
+			if (flags & STORE_NEW) {
+				rc = create_new(st, err);
+				if (rc != PV_OK)
+					goto fail;
+				goto ok;
+			}
 			rc = create_file(st, err);
 			if (rc != PV_OK)
 				goto fail;
+		} else if (flags & STORE_NEW) {
+			rc = exists_already(path, err);
+			goto fail;
 		}
 	}
 	rc = open_file(st, err);
@@ -1421,6 +1505,36 @@ fail:
 	return rc;
 }
 
+enum pv_code
+store_publish(struct store *st, struct pv_err *err)
+{
+	size_t i;
+	enum pv_code rc;
+
+	if (st->tmp == NULL || st->db == NULL || in_tx(st))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: publish: not a new state, or inside a transaction",
+		    st->path);
+	/* sqlite3_close() refuses while statements are prepared. */
+	for (i = 0; i < S_COUNT; i++) {
+		(void)sqlite3_finalize(st->stmt[i]); /* see release() */
+		st->stmt[i] = NULL;
+	}
+	rc = publish_tmp(st, st->tmp, err);
+	free(st->tmp);
+	st->tmp = NULL;
+	if (rc != PV_OK)
+		return rc;
+	/* From here on it is a state like any other, checked as one. */
+	return open_file(st, err);
+}
+
+bool
+store_created(const struct store *st)
+{
+	return st->created;
+}
+
 void
 store_close(struct store *st)
 {
@@ -1436,6 +1550,11 @@ store_close(struct store *st)
 		if (sqlite3_close(st->db) != SQLITE_OK)
 			log_warnx("state %s: close: %s", st->path,
 			    sqlite3_errmsg(st->db));
+	}
+	/* A new state never published: nothing of it stays. */
+	if (st->tmp != NULL) {
+		(void)unlink_side(st->tmp, tmp_files);
+		free(st->tmp);
 	}
 	/* The lock goes last: the next run must not find the db while the
 	 * last checkpoint is still being written. */
@@ -1930,6 +2049,59 @@ store_volume_drop(struct store *st, int64_t id, struct pv_err *err)
 		    "volume %" PRId64 " dropped (%d message(s) elsewhere)", id,
 		    refs);
 	return rc;
+fail:
+	tx_rollback(st);
+	return rc;
+}
+
+enum pv_code
+store_volumes_done_all(struct store *st, struct pv_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char *account = NULL;
+	size_t n;
+	int src;
+	enum pv_code rc;
+
+	if (st->tmp == NULL || in_tx(st))
+		return pv_errf(err, PV_EINTERNAL,
+		    "state %s: all volumes done: not a state being rebuilt, or inside a transaction",
+		    st->path);
+	rc = tx_begin(st, err);
+	if (rc != PV_OK)
+		return rc;
+	rc = prep(st, S_ALL_UNSTORED, &s, err);
+	if (rc != PV_OK)
+		goto fail;
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		if (!col_copy(s, 0, &account, &n)) {
+			rc = dberr(st, "all volumes done", err);
+		} else {
+			rc = pv_errf(err, PV_EINTERNAL,
+			    "state %s: all volumes done: a message of account %s has its content in no volume",
+			    st->path, account != NULL ? account : "?");
+			free(account);
+		}
+		release(s);
+		goto fail;
+	}
+	if (src != SQLITE_DONE) {
+		rc = dberr(st, "all volumes done", err);
+		release(s);
+		goto fail;
+	}
+	release(s);
+	rc = prep(st, S_ALL_DONE_MSGS, &s, err);
+	if (rc == PV_OK)
+		rc = run_stmt(st, s, "all volumes done", NULL, err);
+	if (rc == PV_OK)
+		rc = prep(st, S_ALL_DONE, &s, err);
+	if (rc == PV_OK)
+		rc = run_stmt(st, s, "all volumes done", NULL, err);
+	if (rc != PV_OK)
+		goto fail;
+	return tx_commit(st, err);
 fail:
 	tx_rollback(st);
 	return rc;

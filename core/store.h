@@ -38,6 +38,8 @@ struct store; /* opaque */
 enum store_open_flags {
 	STORE_CREATE = 1u << 0,   /* create the file (and schema) if missing */
 	STORE_READONLY = 1u << 1, /* status: no lock, no writes */
+	STORE_NEW = 1u << 2,      /* rebuild-state: a new file, built out of
+	                             sight until store_publish() */
 };
 
 enum store_state { STORE_PENDING = 0, STORE_DONE = 1 };
@@ -94,6 +96,21 @@ struct store_volume {
  *    tests. */
 enum pv_code store_open(const char *path, unsigned flags, struct store **out,
     struct pv_err *err);
+
+/* With STORE_NEW (alone: not with STORE_CREATE or STORE_READONLY, not
+ * ":memory:"), store_open makes a new state that nobody sees until it is
+ * complete: PV_ECONFIG "state FILE exists" when 'path' exists (it is not
+ * touched, not even locked); else, under the run lock of 'path', the
+ * schema is built in "<path>.new" and the writes go there.
+ * store_publish() makes it durable and gives it its name, never
+ * replacing a file that appeared meanwhile (PV_EIO then), and opens it
+ * there as a normal writable store (checked as every open is).  Closing
+ * the store before (or a run killed before) leaves no file at 'path'. */
+enum pv_code store_publish(struct store *st, struct pv_err *err);
+
+/* Did this store_open create the file (STORE_CREATE finding none, or
+ * STORE_NEW)?  For "a new state beside an archive that has volumes". */
+bool store_created(const struct store *st);
 
 /* Another connection to the state 'main' has open (writable, locked), for
  * another thread of this process: it shares main's run lock (and must be
@@ -177,6 +194,16 @@ enum pv_code store_volume_done(struct store *st, int64_t id,
  * PV_EINTERNAL for a DONE volume: a durable volume is never dropped. */
 enum pv_code store_volume_drop(struct store *st, int64_t id,
     struct pv_err *err);
+
+/* For a state being rebuilt from the volumes (STORE_NEW, before
+ * store_publish; PV_EINTERNAL for any other store, or inside an explicit
+ * transaction): every PENDING volume and every message in one becomes
+ * DONE, in one transaction.  The volumes are durable already (they were
+ * read from the archive directory), and they may refer to each other in
+ * any order, which store_volume_done one at a time would refuse.  Every
+ * such message must have its content (a blob row) in one of the volumes:
+ * otherwise PV_EINTERNAL naming its account, and nothing changes. */
+enum pv_code store_volumes_done_all(struct store *st, struct pv_err *err);
 
 /* Every PENDING volume, oldest first (for recovery at the start of a
  * run); *vols is NULL when *n is 0.  Free the array with

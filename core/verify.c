@@ -51,6 +51,9 @@ struct ref {
 struct ctx {
 	const char *dir;
 	const volatile sig_atomic_t *abort;
+	enum pv_code (*cb)(void *arg, const struct verify_volume *v,
+	    const char *manifest, size_t len, struct pv_err *err);
+	void *cb_arg;
 	struct verify_report *r;
 	size_t ndisk;      /* r->vols[0..ndisk) are files, sorted by name */
 	bool *known;       /* [ndisk]: the state has it as a DONE volume */
@@ -496,6 +499,12 @@ check_volume(struct ctx *c, struct pv_err *err)
 		    "the volume has no manifest");
 	log_debug(LOG_ARC, "verified %s: %llu members, %s", v->name,
 	    (unsigned long long)v->members, verify_status_name(v->status));
+	if (c->cb != NULL)
+		rc = c->cb(c->cb_arg, v,
+		    have_mf && !too_big && !damaged
+		        ? (mf.data != NULL ? mf.data : "")
+		        : NULL,
+		    mf.len, err);
 out:
 	arc_rd_close(rd);
 	clear_members(c);
@@ -588,6 +597,16 @@ verify_run(const char *dir, struct store *st,
     const volatile sig_atomic_t *abort, struct verify_report *out,
     struct pv_err *err)
 {
+	return verify_run_each(dir, st, abort, NULL, NULL, out, err);
+}
+
+enum pv_code
+verify_run_each(const char *dir, struct store *st,
+    const volatile sig_atomic_t *abort,
+    enum pv_code (*cb)(void *arg, const struct verify_volume *v,
+        const char *manifest, size_t len, struct pv_err *err),
+    void *arg, struct verify_report *out, struct pv_err *err)
+{
 	struct ctx c;
 	size_t i;
 	enum pv_code rc;
@@ -596,6 +615,8 @@ verify_run(const char *dir, struct store *st,
 	memset(&c, 0, sizeof(c));
 	c.dir = dir;
 	c.abort = abort;
+	c.cb = cb;
+	c.cb_arg = arg;
 	c.r = out;
 	out->with_state = st != NULL;
 	rc = list_dir(&c, err);

@@ -93,6 +93,20 @@ enum pv_code verify_run(const char *dir, struct store *st,
     const volatile sig_atomic_t *abort, struct verify_report *out,
     struct pv_err *err);
 
+/* verify_run, telling the caller about each volume file as soon as it
+ * was read to its end and checked on its own (rebuild-state takes its
+ * records from it, so that every volume is read once): 'v' is its entry
+ * in the report, its status so far (its "ref" records are checked only
+ * once every volume was read, which may make it corrupt later);
+ * 'manifest' the manifest's bytes, or NULL when the volume has none that
+ * could be read whole.  Both borrowed for the call.  A non-OK code from
+ * 'cb' stops the run and is returned. */
+enum pv_code verify_run_each(const char *dir, struct store *st,
+    const volatile sig_atomic_t *abort,
+    enum pv_code (*cb)(void *arg, const struct verify_volume *v,
+        const char *manifest, size_t len, struct pv_err *err),
+    void *arg, struct verify_report *out, struct pv_err *err);
+
 /* The name of a volume holding a good copy of content 'sha256' (valid
  * as long as the report), or NULL when no good member holds it. */
 const char *verify_holder(const struct verify_report *r, const char *sha256);

@@ -1,8 +1,9 @@
 # Every --json report validates against docs/popvault-report.schema.json:
 # backup (complete, partial with exit 65, an unreachable server with exit
-# 75, a dry run), migrate, restore, verify (with --to and --messages) and
-# status (plain and --check).  And the schema is strict: each report with
-# any one field removed, or with a field added, must fail to validate.
+# 75, a dry run), migrate, restore, verify (with --to and --messages),
+# rebuild-state (complete and damaged) and status (plain and --check).
+# And the schema is strict: each report with any one field removed, or
+# with a field added, must fail to validate.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$IT_DIR/lib.sh"
 
@@ -156,6 +157,19 @@ expect_rc 0 "verify --json --to --messages"
 json_check "$PV_OUT" "'target' in j and len(j['messages']) > 0" "verify --to --messages has both parts"
 schema_check "$PV_OUT" "verify --to --messages" strict
 OPTIONAL=
+
+# rebuild-state, complete and with a truncated volume (exit 65)
+run_pv rebuild-state --json --archive "$ARCH" --state "$TEST_TMP/rebuilt.db"
+expect_rc 0 "rebuild-state --json"
+schema_check "$PV_OUT" "rebuild-state" strict
+cp -a "$ARCH" "$TEST_TMP/arch.damaged"
+vol=$(archive_volumes "$TEST_TMP/arch.damaged" | head -n 1)
+truncate -s $(($(stat -c %s "$vol") / 2)) "$vol"
+run_pv rebuild-state --json --archive "$TEST_TMP/arch.damaged" \
+	--state "$TEST_TMP/rebuilt2.db"
+expect_rc 65 "rebuild-state --json with a damaged volume"
+json_check "$PV_OUT" "len(j['problems']) > 0" "rebuild-state: a problem reported"
+schema_check "$PV_OUT" "rebuild-state, damaged" strict
 
 # status, and status --check (the unreachable and the partial account are
 # stale)

@@ -2388,6 +2388,166 @@ test_store_status_of_empty_state_lists_nothing(void **state)
 	store_close(st);
 }
 
+/* ---- a new state, rebuilt from the volumes (STORE_NEW) ---- */
+
+static bool
+file_exists(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+static char *
+tmp_of(const struct fix *f)
+{
+	static char p[PATH_MAX + 8];
+	int n = snprintf(p, sizeof(p), "%s.new", f->path);
+
+	assert_true(n > 0 && (size_t)n < sizeof(p));
+	return p;
+}
+
+static void
+test_store_created_says_whether_the_open_made_the_file(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+
+	st = open_ok(f->path, STORE_CREATE);
+	assert_true(store_created(st));
+	store_close(st);
+	st = open_ok(f->path, STORE_CREATE);
+	assert_false(store_created(st));
+	store_close(st);
+}
+
+static void
+test_store_new_refuses_an_existing_state_unchanged(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+	char *before, *after;
+	size_t n, m;
+
+	st = open_ok(f->path, STORE_CREATE);
+	add_msg(st, "acct", "u1", 1, volume(st, "v1"));
+	store_close(st);
+	before = slurp(f->path, &n);
+	open_fails(f->path, STORE_NEW, PV_ECONFIG, "exists");
+	after = slurp(f->path, &m);
+	assert_int_equal(n, m);
+	assert_memory_equal(before, after, n);
+	assert_false(file_exists(tmp_of(f)));
+	free(before);
+	free(after);
+	/* Not with the other flags, nor in memory. */
+	open_fails(f->path, STORE_NEW | STORE_CREATE, PV_EINTERNAL,
+	    "STORE_NEW");
+	open_fails(":memory:", STORE_NEW, PV_EINTERNAL, "STORE_NEW");
+}
+
+static void
+test_store_new_state_is_invisible_until_published(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+
+	st = open_ok(f->path, STORE_NEW);
+	assert_true(store_created(st));
+	add_msg(st, "acct", "u1", 1, volume(st, "v1"));
+	assert_false(file_exists(f->path));
+	assert_true(file_exists(tmp_of(f)));
+	/* Closed (or killed) before store_publish: nothing stays. */
+	store_close(st);
+	assert_false(file_exists(f->path));
+	assert_false(file_exists(tmp_of(f)));
+	open_fails(f->path, 0, PV_ECONFIG, "no state");
+}
+
+static void
+test_store_new_state_published_holds_done_rows(void **state)
+{
+	struct fix *f = *state;
+	struct store *st;
+	struct store_msg m;
+	struct pv_err err;
+	int64_t a, b;
+	char sha[65];
+
+	st = open_ok(f->path, STORE_NEW);
+	/* Volume a refers to content stored in b, which comes later (by
+	 * name, as accounts sort): store_volume_done, one at a time, would
+	 * refuse a; all at once they are consistent. */
+	a = volume(st, "alice-1");
+	b = volume(st, "bob-1");
+	add_msg(st, "bob", "b1", 7, b);
+	sha_of(7, sha);
+	msg_init(&m, "alice", "a1", 2, sha, a);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_volume_done(st, a, &err), PV_EINTERNAL);
+	assert_int_equal(store_volumes_done_all(st, &err), PV_OK);
+	assert_int_equal(msg_state(st, "alice", "a1"), STORE_DONE);
+	assert_int_equal(msg_state(st, "bob", "b1"), STORE_DONE);
+	assert_int_equal(npending(st), 0);
+	assert_false(file_exists(f->path));
+	assert_int_equal(store_publish(st, &err), PV_OK);
+	assert_true(file_exists(f->path));
+	assert_false(file_exists(tmp_of(f)));
+	/* A normal store from here on: writable, and its rows are there. */
+	assert_true(blob_known(st, 7));
+	assert_int_equal(store_msg_deleted(st, "alice", "a1", 2, 1800000000,
+	                     &err),
+	    PV_OK);
+	assert_int_equal(store_publish(st, &err), PV_EINTERNAL);
+	store_close(st);
+	assert_int_equal(file_int(f->path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	assert_int_equal(file_int(f->path,
+	                     "SELECT count(*) FROM messages WHERE state = 1"),
+	    2);
+	st = open_ok(f->path, 0);
+	assert_false(store_created(st));
+	assert_int_equal(msg_state(st, "alice", "a1"), STORE_DONE);
+	store_close(st);
+}
+
+static void
+test_store_volumes_done_all_refuses_content_stored_nowhere(void **state)
+{
+	struct fix *f = *state;
+	struct store *st, *mem;
+	struct store_msg m;
+	struct pv_err err;
+	int64_t v;
+	char sha[65];
+
+	st = open_ok(f->path, STORE_NEW);
+	v = volume(st, "v1");
+	add_msg(st, "acct", "u1", 1, v);
+	sha_of(99, sha);
+	msg_init(&m, "acct", "u2", 2, sha, v);
+	assert_int_equal(store_msg_add(st, &m, &err), PV_OK);
+	assert_int_equal(store_volumes_done_all(st, &err), PV_EINTERNAL);
+	assert_non_null(strstr(err.msg, "acct"));
+	/* Nothing changed. */
+	assert_int_equal(msg_state(st, "acct", "u1"), STORE_PENDING);
+	assert_int_equal(npending(st), 1);
+	/* Inside a transaction: refused too. */
+	assert_int_equal(store_begin(st, &err), PV_OK);
+	assert_int_equal(store_volumes_done_all(st, &err), PV_EINTERNAL);
+	store_rollback(st);
+	store_close(st);
+	assert_false(file_exists(f->path));
+	/* Only for a state being rebuilt. */
+	mem = mem_store();
+	add_msg(mem, "acct", "u1", 1, volume(mem, "v1"));
+	assert_int_equal(store_volumes_done_all(mem, &err), PV_EINTERNAL);
+	assert_int_equal(msg_state(mem, "acct", "u1"), STORE_PENDING);
+	assert_int_equal(store_publish(mem, &err), PV_EINTERNAL);
+	store_close(mem);
+}
+
 /* ---- scale ---- */
 
 static void
@@ -2475,6 +2635,11 @@ main(void)
 	    T(test_store_status_last_code_is_the_latest_run),
 	    T(test_store_status_of_empty_state_lists_nothing),
 	    T(test_store_100k_messages_in_one_transaction),
+	    T(test_store_created_says_whether_the_open_made_the_file),
+	    T(test_store_new_refuses_an_existing_state_unchanged),
+	    T(test_store_new_state_is_invisible_until_published),
+	    T(test_store_new_state_published_holds_done_rows),
+	    T(test_store_volumes_done_all_refuses_content_stored_nowhere),
 	    T(test_store_target_get_returns_the_same_id),
 	    T(test_store_new_uidvalidity_forgets_the_targets_uploads),
 	    T(test_store_upload_intent_then_done),
