@@ -6,7 +6,8 @@
 #
 # Starts one throw-away Dovecot (dovecot.sh), generates the default corpus
 # once, then runs each tests/integration/t_*.sh (or only the ones named) with
-# `timeout 300`, in a fresh temp dir, with lib.sh's environment.  A scenario
+# `timeout 300`, in a fresh temp dir, with lib.sh's environment, two at a
+# time (POPVAULT_IT_JOBS=N: N at a time; 1: one after the other).  A scenario
 # exits 0 (pass), 1 (fail) or 77 (skip); under CI=true a skip counts as a
 # failure.  Prints one PASS/FAIL/SKIP line per scenario (with the log of a
 # failing one) and closes with "N passed, N failed, N skipped".  Exits 1 if
@@ -89,8 +90,10 @@ if [ "$dv_rc" = 0 ]; then
 	fi
 fi
 
-for t in "${tests[@]}"; do
-	tmp=$work/$t
+# run_one T: run scenario T, leaving its exit status and seconds in
+# $work/T/rc (its log in $work/T/log).
+run_one() {
+	local t=$1 tmp=$work/$1 start rc
 	mkdir -p "$tmp"
 	chmod 0755 "$tmp"
 	start=$(date +%s)
@@ -103,7 +106,13 @@ for t in "${tests[@]}"; do
 		cp "$work/dovecot-start.log" "$tmp/log"
 		rc=$([ "$dv_rc" = 77 ] && echo 77 || echo 1)
 	fi
-	secs=$(($(date +%s) - start))
+	echo "$rc $(($(date +%s) - start))" >"$tmp/rc"
+}
+
+# report T: one line for scenario T (and the log of a failing one).
+report() {
+	local t=$1 tmp=$work/$1 rc secs why
+	read -r rc secs <"$tmp/rc"
 	case $rc in
 	0)
 		echo "PASS $t (${secs}s)"
@@ -133,6 +142,35 @@ for t in "${tests[@]}"; do
 		failed_any=1
 		;;
 	esac
+}
+
+# Scenarios run $POPVAULT_IT_JOBS at a time (default 2): each has its own
+# temp dir and its own Dovecot users, and most of their time is spent
+# waiting (timeouts, a server's answers), so two at a time nearly halve
+# the wall time.  Lines come in the order scenarios finish.
+jobs=${POPVAULT_IT_JOBS:-2}
+case $jobs in '' | *[!0-9]* | 0) jobs=1 ;; esac
+running=()
+for t in "${tests[@]}"; do
+	run_one "$t" &
+	running+=("$!:$t")
+	while [ "${#running[@]}" -ge "$jobs" ]; do
+		wait -n 2>/dev/null
+		still=()
+		for r in "${running[@]}"; do
+			if kill -0 "${r%%:*}" 2>/dev/null; then
+				still+=("$r")
+			else
+				wait "${r%%:*}" 2>/dev/null
+				report "${r#*:}"
+			fi
+		done
+		running=("${still[@]}")
+	done
+done
+for r in "${running[@]}"; do
+	wait "${r%%:*}" 2>/dev/null
+	report "${r#*:}"
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"
