@@ -91,6 +91,10 @@ void cmd_target_defaults(const struct config *c, const char **to,
  * anything else (usage on stderr, EX_USAGE).  >= 0: return that status. */
 int cmd_common_option(int ch, const char *arg, void (*usage)(FILE *fp));
 
+/* A command that takes no operands: false, after a message naming the
+ * first one, if argv[optind..argc) is not empty. */
+bool cmd_no_operands(const char *cmd, int argc, char **argv);
+
 /* --target-window N: 1..1000, else false after a message. */
 bool cmd_parse_window(const char *s, unsigned *out);
 

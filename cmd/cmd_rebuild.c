@@ -168,9 +168,7 @@ cmd_rebuild_state(int argc, char **argv, struct globals *g)
 			break;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "popvault: rebuild-state: unexpected '%s'\n",
-		    argv[optind]);
+	if (!cmd_no_operands("rebuild-state", argc, argv)) {
 		status = EX_USAGE;
 		goto out;
 	}

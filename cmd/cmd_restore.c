@@ -257,9 +257,7 @@ cmd_restore(int argc, char **argv, struct globals *g)
 			break;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "popvault: restore: unexpected '%s'\n",
-		    argv[optind]);
+	if (!cmd_no_operands("restore", argc, argv)) {
 		status = EX_USAGE;
 		goto out;
 	}

@@ -338,9 +338,7 @@ cmd_status(int argc, char **argv, struct globals *g)
 			break;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "popvault: status: unexpected '%s'\n",
-		    argv[optind]);
+	if (!cmd_no_operands("status", argc, argv)) {
 		status = EX_USAGE;
 		goto out;
 	}

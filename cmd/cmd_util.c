@@ -226,6 +226,15 @@ cmd_common_option(int ch, const char *arg, void (*usage)(FILE *fp))
 }
 
 bool
+cmd_no_operands(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		return true;
+	fprintf(stderr, "popvault: %s: unexpected '%s'\n", cmd, argv[optind]);
+	return false;
+}
+
+bool
 cmd_parse_window(const char *s, unsigned *out)
 {
 	if (!config_parse_count(s, 1, 1000, out)) {

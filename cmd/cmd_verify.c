@@ -363,9 +363,7 @@ cmd_verify(int argc, char **argv, struct globals *g)
 			break;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "popvault: verify: unexpected '%s'\n",
-		    argv[optind]);
+	if (!cmd_no_operands("verify", argc, argv)) {
 		status = EX_USAGE;
 		goto out;
 	}

@@ -161,6 +161,20 @@ manifest_rec_clear(struct manifest_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void
+manifest_rec_copy(struct manifest_rec *dst, const struct manifest_rec *src)
+{
+	*dst = *src;
+	dst->account = xstrdup(src->account);
+	dst->uidl = xmalloc(src->uidl_len + 1);
+	memcpy(dst->uidl, src->uidl, src->uidl_len);
+	dst->uidl[src->uidl_len] = '\0';
+	dst->date_src = xstrdup(src->date_src);
+	dst->message_id =
+	    src->message_id != NULL ? xstrdup(src->message_id) : NULL;
+	dst->entry = xstrdup(src->entry);
+}
+
 /* ---- reading --------------------------------------------------------- */
 
 static int

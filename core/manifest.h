@@ -68,4 +68,9 @@ enum pv_code manifest_parse(const char *p, size_t n, char **volume,
 /* Free the strings in r and zero it. */
 void manifest_rec_clear(struct manifest_rec *r);
 
+/* dst: a copy of src owning its own strings (free with
+ * manifest_rec_clear); a callback's record outlives the call this way. */
+void manifest_rec_copy(struct manifest_rec *dst,
+    const struct manifest_rec *src);
+
 #endif /* PV_MANIFEST_H */

@@ -44,20 +44,6 @@ aborted(const struct ctx *c)
 }
 
 static void
-rec_copy(struct manifest_rec *dst, const struct manifest_rec *src)
-{
-	*dst = *src;
-	dst->account = xstrdup(src->account);
-	dst->uidl = xmalloc(src->uidl_len + 1);
-	memcpy(dst->uidl, src->uidl, src->uidl_len);
-	dst->uidl[src->uidl_len] = '\0';
-	dst->date_src = xstrdup(src->date_src);
-	dst->message_id =
-	    src->message_id != NULL ? xstrdup(src->message_id) : NULL;
-	dst->entry = xstrdup(src->entry);
-}
-
-static void
 clear_cur(struct ctx *c)
 {
 	size_t i;
@@ -77,7 +63,7 @@ on_rec(void *arg, const struct manifest_rec *rec, struct pv_err *err)
 		c->capcur = c->capcur ? c->capcur * 2 : 256;
 		c->cur = xreallocarray(c->cur, c->capcur, sizeof(*c->cur));
 	}
-	rec_copy(&c->cur[c->ncur++], rec);
+	manifest_rec_copy(&c->cur[c->ncur++], rec);
 	return PV_OK;
 }
 
