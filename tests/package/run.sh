@@ -204,7 +204,7 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
 mkdir -m 0700 "$work/ex" "$work/ex/lib"
-for f in work home imap; do
+for f in office home imap; do
 	install -m 0600 /dev/null "$work/ex/$f.pw"
 	echo not-a-password >"$work/ex/$f.pw"
 done
